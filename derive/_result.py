@@ -1,0 +1,282 @@
+"""The central object: a named, registered closed-form result.
+
+A :class:`Result` holds
+
+* its parameters (:class:`~derive.Param`: SymPy symbols with assumptions,
+  domains, LaTeX names) and cross-parameter constraints;
+* the expression as a reader should see it (``.expr``; ``.definitions`` are the
+  auxiliary quantities that ``.latex()`` prints after "where"), and, where it
+  differs, the numerically stable form that is compiled (``kernel_exprs``), or an
+  implicit equation solved inside the kernel (``implicit``);
+* its conditions of validity and its source (``.conditions``, ``.source``,
+  ``.citation`` as BibTeX);
+* its compiled kernel (made on first use, cached on disk), evaluated over NumPy
+  broadcasts by ``.evaluate(**params)``, and an mpmath twin ``.mp(dps=..., **params)``.
+
+Example (a result of one's own)::
+
+    import sympy as sp, derive
+    from derive import Param, Result, positive, nonnegative
+    s, t = sp.symbols("s t", positive=True)
+    decay = derive.register(Result(
+        "mine.decay", title="Exponential approach of a shallow mode",
+        params=[Param("s", positive()), Param("t", nonnegative())],
+        expr=s * (1 - sp.exp(-t)), output="a",
+        conditions=["whitened inputs"], references=["saxe2014exact"]))
+    decay.evaluate(s=1.0, t=[0.0, 1.0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from numerics import Implicit, KernelSpec, compile_kernel
+
+from ._citations import bibtex
+from ._domain import Constraint, Param
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a result: its name, display expression and LaTeX name."""
+
+    name: str
+    expr: sp.Expr
+    latex: str | None = None
+
+    @property
+    def tex(self) -> str:
+        return self.latex or sp.latex(sp.Symbol(self.name))
+
+
+class Result:
+    """A registered closed form. See the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        title: str,
+        params: Sequence[Param],
+        expr: sp.Expr | None = None,
+        output: str = "value",
+        output_latex: str | None = None,
+        outputs: Sequence[Output] | None = None,
+        definitions: Sequence[tuple[sp.Symbol, sp.Expr]] = (),
+        kernel_exprs: Sequence[sp.Expr] | None = None,
+        implicit: Implicit | None = None,
+        conditions: Sequence[str] = (),
+        constraints: Sequence[Constraint] = (),
+        source: str = "",
+        references: Sequence[str] = (),
+        mp: Callable | None = None,
+        notes: str = "",
+        rewrite: bool = True,
+        helpers: Sequence[tuple[str, tuple, tuple, sp.Expr]] = (),
+        kernel_locals: Sequence[tuple[sp.Symbol, sp.Expr]] = (),
+    ):
+        if outputs is None:
+            if expr is None:
+                raise ValueError(f"{name}: give expr= (one output) or outputs=")
+            outputs = [Output(output, expr, output_latex)]
+        self.name = name
+        self.title = title
+        self.params = tuple(params)
+        self.outputs = tuple(outputs)
+        self.definitions = tuple(definitions)
+        self.implicit = implicit
+        self.conditions = tuple(conditions)
+        self.constraints = tuple(constraints)
+        self.source = source
+        self.references = tuple(references)
+        self.notes = notes
+        self._kernel_exprs = tuple(kernel_exprs) if kernel_exprs is not None else None
+        self._mp = mp
+        self._rewrite = rewrite
+        self._helpers = tuple((h, tuple(a), tuple(loc), e) for h, a, loc, e in helpers)
+        self._kernel_locals = tuple(kernel_locals)
+        names = [p.name for p in self.params]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{name}: duplicate parameter names {names}")
+        for ref in self.references:
+            bibtex(ref)  # fails early on an unknown key
+
+    # -- symbols and expressions -------------------------------------------------
+    @property
+    def symbols(self) -> dict[str, sp.Basic]:
+        """Parameter name -> SymPy symbol (``IndexedBase`` for vector parameters)."""
+        return {p.name: (p.indexed if p.vector else p.symbol) for p in self.params}
+
+    @property
+    def scalar_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if not p.vector)
+
+    @property
+    def vector_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.vector)
+
+    def _substitute(self, e: sp.Expr) -> sp.Expr:
+        for sym, val in reversed(self.definitions):
+            e = e.subs(sym, val)
+        return e
+
+    @property
+    def expr(self):
+        """The display expression with the definitions substituted (a tuple for several outputs)."""
+        exprs = tuple(self._substitute(o.expr) for o in self.outputs)
+        return exprs[0] if len(exprs) == 1 else exprs
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
+    # -- rendering ---------------------------------------------------------------
+    def symbol_names(self) -> dict[sp.Basic, str]:
+        names: dict[sp.Basic, str] = {}
+        for p in self.params:
+            names[p.indexed if p.vector else p.symbol] = p.tex
+            if p.vector:
+                names[p.length] = rf"n_{{{p.tex}}}"
+        return names
+
+    def _tex(self, e) -> str:
+        return sp.latex(e, symbol_names=self.symbol_names())
+
+    def latex(self) -> str:
+        """The result as a LaTeX ``aligned`` block: outputs, then "where" definitions."""
+        rows = [rf"{o.tex} &= {self._tex(o.expr)}" for o in self.outputs]
+        for k, (sym, val) in enumerate(self.definitions):
+            lead = r"\text{where } " if k == 0 else ""
+            rows.append(rf"{lead}{self._tex(sym)} &= {self._tex(val)}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+    def latex_conditions(self) -> str:
+        return "\n".join(rf"\text{{{c}}}" for c in self.conditions_all())
+
+    def conditions_all(self) -> list[str]:
+        """Parameter domains, constraints, then the conditions of validity."""
+        out = [p.domain.describe(p.name) + (" (1-D array)" if p.vector else "") for p in self.params]
+        out += [c.text for c in self.constraints]
+        out += list(self.conditions)
+        return out
+
+    @property
+    def citation(self) -> str:
+        """BibTeX entries of the references."""
+        return "\n\n".join(bibtex(k) for k in self.references)
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.latex() + "$$"
+
+    def __repr__(self) -> str:
+        return f"<Result {self.name}({', '.join(p.name for p in self.params)}) -> {', '.join(self.output_names)}>"
+
+    # -- numerics ----------------------------------------------------------------
+    def kernel_spec(self) -> KernelSpec:
+        exprs = self._kernel_exprs if self._kernel_exprs is not None else tuple(
+            self._substitute(o.expr) for o in self.outputs)
+        return KernelSpec(
+            name=self.name,
+            scalars=tuple(p.symbol for p in self.scalar_params),
+            outputs=tuple(exprs),
+            vectors=tuple(p.indexed for p in self.vector_params),
+            lengths=tuple((p.length, p.indexed) for p in self.vector_params),
+            implicit=self.implicit,
+            rewrite=self._rewrite,
+            helpers=self._helpers,
+            locals=self._kernel_locals,
+        )
+
+    @cached_property
+    def kernel(self):
+        """The compiled :class:`numerics.Kernel` (generated and cached on first use)."""
+        return compile_kernel(self.kernel_spec())
+
+    def check(self, params: dict) -> dict[str, np.ndarray]:
+        """Validate parameter values; return them as float64 arrays or raise ``ValueError``."""
+        known = {p.name for p in self.params}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"{unknown[0]}: not a parameter of {self.name} (parameters: {', '.join(sorted(known))})")
+        missing = [p.name for p in self.params if p.name not in params]
+        if missing:
+            raise ValueError(f"{missing[0]}: missing parameter of {self.name}")
+        values = {p.name: p.check(params[p.name]) for p in self.params}
+        vecs = self.vector_params
+        for p in vecs[1:]:
+            if values[p.name].shape != values[vecs[0].name].shape:
+                raise ValueError(f"{p.name}: must have the same length as {vecs[0].name} "
+                                 f"({values[p.name].size} != {values[vecs[0].name].size})")
+        try:
+            np.broadcast_shapes(*(values[p.name].shape for p in self.scalar_params))
+        except ValueError as exc:
+            shapes = {p.name: values[p.name].shape for p in self.scalar_params}
+            raise ValueError(f"{self.scalar_params[0].name}: parameter shapes do not broadcast: {shapes}") from exc
+        for c in self.constraints:
+            c.check(values)
+        return values
+
+    def evaluate(self, **params):
+        """Evaluate over the NumPy broadcast of the scalar parameters (vector parameters whole).
+
+        Returns an array of the broadcast shape (a NumPy scalar for scalar input),
+        or a dict of such arrays keyed by output name when there are several outputs.
+        Raises ``ValueError`` for invalid input; never returns NaN.
+        """
+        values = self.check(params)
+        arrays = [values[p.name] for p in self.scalar_params]
+        vectors = [values[p.name] for p in self.vector_params]
+        out, nbad = self.kernel(*arrays, vectors=vectors)
+        if nbad:
+            idx = np.argwhere(np.isnan(out).any(axis=0))[0] if out.ndim > 1 else ()
+            where = {p.name: float(np.broadcast_to(values[p.name], out.shape[1:])[tuple(idx)])
+                     for p in self.scalar_params}
+            raise FloatingPointError(f"{self.name}: the kernel returned NaN at {nbad} valid point(s), first at "
+                                     f"{where}; this is a lazyrich bug, please report it")
+        return self._package(out)
+
+    def _package(self, out: np.ndarray):
+        vals = [o[()] if o.ndim == 0 else o for o in out]
+        return vals[0] if len(vals) == 1 else dict(zip(self.output_names, vals))
+
+    def python(self, **params):
+        """Evaluate one point with the kernel's pure-Python source (no Numba); scalars only."""
+        values = self.check(params)
+        args = [float(values[p.name]) for p in self.scalar_params] + [values[p.name] for p in self.vector_params]
+        if self.implicit is not None:
+            raise NotImplementedError(f"{self.name}: implicit kernels have no pure-Python twin")
+        res = self.kernel.python(*args)
+        return res if len(self.outputs) == 1 else dict(zip(self.output_names, res))
+
+    @cached_property
+    def _mp_callable(self):
+        if self._mp is not None:
+            return self._mp
+        if self.implicit is not None or self.vector_params:
+            raise NotImplementedError(f"{self.name}: give an explicit mpmath twin (mp=...)")
+        syms = [p.symbol for p in self.params]
+        fns = [sp.lambdify(syms, self._substitute(o.expr), modules="mpmath") for o in self.outputs]
+        names = [p.name for p in self.params]
+
+        def twin(**kw):
+            args = [kw[n] for n in names]
+            vals = tuple(f(*args) for f in fns)
+            return vals[0] if len(vals) == 1 else dict(zip(self.output_names, vals))
+
+        return twin
+
+    def mp(self, dps: int = 30, **params):
+        """The mpmath twin at ``dps`` significant digits (scalar parameters, or 1-D lists for vectors)."""
+        self.check({k: v for k, v in params.items()})
+        with mpmath.workdps(dps):
+            conv = {}
+            for p in self.params:
+                v = params[p.name]
+                conv[p.name] = [mpmath.mpf(x) for x in np.ravel(v)] if p.vector else mpmath.mpf(v)
+            return self._mp_callable(**conv)

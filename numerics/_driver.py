@@ -1,0 +1,146 @@
+"""The parallel grid driver and the implicit-equation solver emitted into every kernel module.
+
+Both are fixed, hand-written templates: generated code stays dumb (one scalar
+kernel per result), the loops that make it fast stay readable here.
+
+The grid driver evaluates the scalar kernel at every point of the NumPy
+broadcast of its scalar arguments *without materialising the broadcast*: each
+argument is passed as its own compact data plus integer strides (0 along the
+axes it is broadcast over). The outer axes are flattened and split across
+threads with ``prange``; the last axis is the inner loop. It counts the NaN
+outputs in the same pass so that the caller can refuse to return them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DRIVER_VERSION = "1"
+
+NEWTON_TEMPLATE = '''\
+@numba.njit(cache=True, error_model='numpy')
+def _safeguarded_newton(lo, hi, x, {args}):
+    # Root of the residual on [lo, hi], where it changes sign. Newton steps that
+    # would leave the current bracket (or are not finite) are replaced by
+    # bisection, so the iterate never leaves the bracket.
+    glo, _ = {residual}(lo, {args})
+    if glo == 0.0:
+        return lo
+    ghi, _ = {residual}(hi, {args})
+    if ghi == 0.0:
+        return hi
+    if not ((glo < 0.0 and ghi > 0.0) or (glo > 0.0 and ghi < 0.0)):
+        return math.nan
+    orient = 1.0 if glo < 0.0 else -1.0
+    if not (lo < x < hi):
+        x = 0.5 * (lo + hi)
+    for _ in range(400):
+        g, dg = {residual}(x, {args})
+        g *= orient
+        dg *= orient
+        if g == 0.0:
+            return x
+        if g < 0.0:
+            lo = x
+        else:
+            hi = x
+        step = g / dg
+        xn = x - step
+        if not (lo < xn < hi):
+            xn = 0.5 * (lo + hi)
+            if xn == lo or xn == hi:
+                return xn
+        if abs(xn - x) <= 2.2e-16 * abs(xn):
+            return xn
+        x = xn
+    return x
+'''
+
+
+def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
+    """Source of ``grid(x0.., strides, shape, out, v0..) -> int`` (number of NaN points)."""
+    xs = [f"x{k}" for k in range(nscalars)]
+    vs = [f"v{k}" for k in range(nvectors)]
+    params = ", ".join(xs + ["strides", "shape", "out"] + vs)
+    sig = ", ".join(["float64[::1]"] * nscalars + ["int64[:, ::1]", "int64[::1]", "float64[:, :, ::1]"]
+                    + ["float64[::1]"] * nvectors)
+    lines = [
+        f"@numba.njit('int64({sig})', cache=True, parallel=True, error_model='numpy')",
+        f"def grid({params}):",
+        "    nd = shape.shape[0]",
+        "    inner = shape[nd - 1]",
+        "    nouter = out.shape[1]",
+        "    nbad = 0",
+        "    div = np.ones(nd, dtype=np.int64)",  # div[d] = prod(shape[d+1:nd-1])
+        "    for d in range(nd - 3, -1, -1):",
+        "        div[d] = div[d + 1] * shape[d + 1]",
+        "    for r in prange(nouter):",
+    ]
+    lines += [f"        o{k} = 0" for k in range(nscalars)]
+    lines += [
+        "        for d in range(nd - 1):",
+        "            q = (r // div[d]) % shape[d]",
+    ]
+    lines += [f"            o{k} += q * strides[{k}, d]" for k in range(nscalars)]
+    lines += [f"        s{k} = strides[{k}, nd - 1]" for k in range(nscalars)]
+    call_args = ", ".join([f"x{k}[o{k} + j * s{k}]" for k in range(nscalars)] + vs)
+    lines += [
+        "        for j in range(inner):",
+        f"            y = kernel({call_args})",
+    ]
+    if nout == 1:
+        lines += ["            out[0, r, j] = y", "            if y != y:", "                nbad += 1"]
+    else:
+        lines += [f"            out[{k}, r, j] = y[{k}]" for k in range(nout)]
+        cond = " or ".join(f"y[{k}] != y[{k}]" for k in range(nout))
+        lines += [f"            if {cond}:", "                nbad += 1"]
+    lines.append("    return nbad")
+    return "\n".join(lines) + "\n"
+
+
+def compact(a: np.ndarray) -> np.ndarray:
+    """The array's own data: axes with stride 0 (broadcast views) cut to length 1."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim and 0 in a.strides:
+        a = a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
+    return a if a.flags.c_contiguous else a.copy(order="C")  # ascontiguousarray would make 0-d 1-d
+
+
+def layout(arrays: list[np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray], np.ndarray]:
+    """Broadcast shape, flat data and element strides for the grid driver.
+
+    Returns ``(shape, bases, strides)``; ``shape`` is the broadcast shape (``()``
+    for all-scalar input), ``bases[k]`` a flat view of argument ``k``'s compact
+    data and ``strides[k, d]`` its element stride along output axis ``d``.
+    """
+    arrays = [compact(a) for a in arrays]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    nd = max(len(shape), 1)
+    strides = np.zeros((len(arrays), nd), dtype=np.int64)
+    bases = []
+    for k, a in enumerate(arrays):
+        full = a.reshape((1,) * (nd - a.ndim) + a.shape)
+        for d in range(nd):
+            if full.shape[d] != 1:
+                strides[k, d] = full.strides[d] // full.itemsize
+        bases.append(a.reshape(-1))
+    return shape, bases, strides
+
+
+def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int) -> tuple[np.ndarray, int]:
+    """Evaluate a kernel module over the broadcast of ``arrays``.
+
+    Returns ``(values, nbad)``: ``values`` has shape ``(nout,) + shape`` and
+    ``nbad`` counts the points where some output is NaN.
+    """
+    shape, bases, strides = layout(arrays)
+    full = shape if shape else (1,)
+    inner = full[-1]
+    nouter = int(np.prod(full[:-1], dtype=np.int64))
+    out = np.empty((nout, nouter, inner), dtype=np.float64)
+    if out.size:
+        nbad = module.grid(*bases, strides, np.asarray(full, dtype=np.int64), out,
+                           *[np.ascontiguousarray(v, dtype=np.float64) for v in vectors])
+    else:
+        nbad = 0
+    return out.reshape((nout,) + shape), int(nbad)

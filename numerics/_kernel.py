@@ -1,0 +1,97 @@
+"""Compiled kernels: write the generated module once, import it, keep it.
+
+``compile_kernel(spec)`` returns a :class:`Kernel`: the scalar Numba function
+(``kernel.scalar``), the pure-Python function it was compiled from
+(``kernel.python``), the source path, and ``kernel(*arrays, vectors=...)`` which
+runs the parallel grid driver over the broadcast of the arrays.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+
+from . import _driver
+from ._cache import cache_dir
+from ._codegen import KernelSpec, generate_source
+
+_LOCK = threading.Lock()
+_LOADED: dict[str, "Kernel"] = {}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    spec: KernelSpec
+    path: Path
+    module: ModuleType
+
+    @property
+    def scalar(self):
+        """The njit-compiled scalar kernel."""
+        return self.module.kernel
+
+    @property
+    def python(self):
+        """The same kernel as plain Python (the source Numba compiled)."""
+        return self.module._scalar
+
+    @property
+    def nout(self) -> int:
+        return len(self.spec.outputs)
+
+    def __call__(self, *arrays, vectors=()):
+        """Evaluate over the broadcast of ``arrays``; returns ``(values, nan_count)``."""
+        return _driver.run(self.module, list(arrays), list(vectors), self.nout)
+
+
+def _write_once(path: Path, text: str) -> None:
+    # An existing file is never rewritten: Numba keys its cache on the file's
+    # modification time, and another process may be importing it right now.
+    if path.exists():
+        return
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _import(path: Path) -> ModuleType:
+    name = f"lazyrich_kernels.{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def kernel_path(spec: KernelSpec) -> Path:
+    """Where the module for ``spec`` lives (whether or not it exists yet)."""
+    return cache_dir() / f"{spec.module_stem()}.py"
+
+
+def compile_kernel(spec: KernelSpec) -> Kernel:
+    """Generate (if needed), import and compile (or load from Numba's cache) the kernel for ``spec``."""
+    digest = spec.digest()
+    with _LOCK:
+        if digest in _LOADED:
+            return _LOADED[digest]
+        path = kernel_path(spec)
+        if not path.exists():
+            _write_once(path, generate_source(spec))
+        kern = Kernel(spec, path, _import(path))
+        _LOADED[digest] = kern
+        return kern

@@ -1,0 +1,20 @@
+"""lazyrich proofs: claims about the registered results and the machinery that checks them.
+
+``python -m proofs [PATTERN] [--json]`` (also ``lazyrich verify``) checks every
+claim and prints a table; it exits non-zero if any claim fails.
+"""
+
+from ._claim import (
+    METHODS as METHODS,
+    Claim as Claim,
+    Evidence as Evidence,
+    Outcome as Outcome,
+    check as check,
+    claim as claim,
+    claims as claims,
+)
+from ._runner import main as main, run as run, table as table, to_json as to_json
+from . import _lambda_balanced  # noqa: F401,E402  (registers the claims)
+
+__all__ = ["METHODS", "Claim", "Evidence", "Outcome", "check", "claim", "claims", "main", "run", "table",
+           "to_json"]

@@ -1,0 +1,1 @@
+"""Claims about lambda_balanced.* and saxe.* (filled in below)."""
