@@ -150,7 +150,7 @@ class Param:
             raise ValueError(f"{self.name}: must not be empty")
         bad, reason = self.domain.violations(x)
         if reason:
-            first = x[bad].flat[0] if x.ndim else float(x)
+            first = float(x[bad].flat[0]) if x.ndim else float(x)
             raise ValueError(f"{self.name}: {reason} (got {first!r}); domain: {self.domain.describe(self.name)}")
         return x
 

@@ -103,7 +103,8 @@ def compact(a: np.ndarray) -> np.ndarray:
     a = np.asarray(a, dtype=np.float64)
     if a.ndim and 0 in a.strides:
         a = a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
-    return a if a.flags.c_contiguous else a.copy(order="C")  # ascontiguousarray would make 0-d 1-d
+    # the compiled signatures take writable C-contiguous arrays (np.ascontiguousarray would make 0-d 1-d)
+    return a if a.flags.c_contiguous and a.flags.writeable else a.copy(order="C")
 
 
 def layout(arrays: list[np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray], np.ndarray]:
@@ -140,7 +141,7 @@ def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int) 
     out = np.empty((nout, nouter, inner), dtype=np.float64)
     if out.size:
         nbad = module.grid(*bases, strides, np.asarray(full, dtype=np.int64), out,
-                           *[np.ascontiguousarray(v, dtype=np.float64) for v in vectors])
+                           *[compact(v) for v in vectors])
     else:
         nbad = 0
     return out.reshape((nout,) + shape), int(nbad)
