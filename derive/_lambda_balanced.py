@@ -35,8 +35,9 @@ form and the uniform time-to-learn are lazyrich derivations (DERIVED+CHECKED).
 
 from __future__ import annotations
 
+import mpmath
 import sympy as sp
-from sympy.codegen.cfunctions import expm1
+from sympy.codegen.cfunctions import expm1, log1p
 
 from ._domain import Constraint, Param, nonnegative, positive, real
 from ._registry import register
@@ -143,6 +144,21 @@ def _mode_steps(lam, s, a0, t):
 
 MODE_STEPS, MODE_STABLE = _mode_steps(lam, s, a0, t)
 
+_MODE_MP = sp.lambdify([lam, s, a0, t], MODE_DISPLAY.subs(list(reversed(MODE_DEFINITIONS))), modules="mpmath")
+
+
+def _mode_mp(lam, s, a0, t):
+    """The Riccati display form at the caller's precision plus the digits it cancels.
+
+    For a0 < 0 the display form subtracts quantities that agree to O(lam^2) relative,
+    so it needs about 2 |log10 lam| extra digits; mpmath then returns the caller's
+    precision.
+    """
+    extra = 10 + (int(-2 * mpmath.log10(abs(lam))) if lam != 0 and abs(lam) < 1 else 0)
+    with mpmath.extradps(extra):
+        return +_MODE_MP(lam, s, a0, t)
+
+
 mode = register(Result(
     "lambda_balanced.mode",
     title="Aligned mode of a λ-balanced two-layer linear network",
@@ -151,6 +167,7 @@ mode = register(Result(
     definitions=MODE_DEFINITIONS,
     kernel_exprs=[MODE_STABLE],
     kernel_locals=MODE_STEPS,
+    mp=_mode_mp,
     rewrite=False,
     conditions=ALIGNED + (
         "the mode may cross zero when lam != 0; at lam = 0 a negative mode decays to the saddle at 0",
@@ -176,10 +193,59 @@ def _phi(lam, s, a, K):
 
 
 def _time_to_learn(lam, s, a0, af):
+    """The uniform form as one expression: what the display shows and the mpmath twin evaluates."""
     Kx = sp.sqrt(lam**2 + 4 * s**2)
-    crossing = sp.Piecewise((sp.log(4 * lam**2), (a0 < 0) & (af >= 0)), (0, True))
+    # ln(4 lam^2) written so that lam^2 cannot underflow (|lam| down to 1e-308)
+    crossing = sp.Piecewise((sp.log(4) + 2 * sp.log(sp.Abs(lam)), (a0 < 0) & (af >= 0)), (0, True))
     return sp.Piecewise((0, sp.Eq(a0, af)),
                         ((_phi(lam, s, af, Kx) - _phi(lam, s, a0, Kx) - crossing) / Kx, True))
+
+
+def _log_ratio(new, old, delta):
+    """ln(new/old) from ``delta = new - old`` computed without cancellation: log1p near 1, logs far from it."""
+    u = delta / old
+    return sp.Piecewise((log1p(u), sp.Abs(u) <= sp.Rational(1, 2)), (sp.log(new) - sp.log(old), True))
+
+
+def _time_increment(lam, s, x, y, K, upper: bool):
+    """Phi(y) - Phi(x) on one branch (both >= 0 if ``upper``, both <= 0 otherwise), without cancellation.
+
+    ``N(y) - N(x) = (y - x)(4s + 4K(x + y)/(q(x) + q(y)))`` and
+    ``N'(y) - N'(x) = (y - x)(4K(x + y)/(q(x) + q(y)) - 4s)`` have no cancelling terms on
+    their branch, and ``|s - y| - |s - x| = x - y`` (same side of s): each log of a ratio
+    is a ``log1p`` of an accurate small difference when the ratio is near 1, and a
+    difference of logs of accurately computed values otherwise.
+    """
+    qx, qy = sp.sqrt(lam**2 + 4 * x**2), sp.sqrt(lam**2 + 4 * y**2)
+    slope = 4 * K * (x + y) / (qx + qy)
+    dist = _log_ratio(sp.Abs(s - y), sp.Abs(s - x), sp.sign(s - x) * (x - y))
+    al = sp.Abs(lam)
+
+    def N(a, q):  # at a = 0 in product form: lam^2 alone may underflow
+        return al * (al + K) if a == 0 else 4 * s * a + lam**2 + K * q
+
+    def Nbar(a, q):
+        if a == 0:
+            return 4 * s**2 * al / (K + al)
+        return 4 * (lam**2 * a**2 + s**2 * lam**2 + 4 * s**2 * a**2) / (K * q + lam**2) - 4 * s * a
+
+    if upper:
+        return _log_ratio(N(y, qy), N(x, qx), (y - x) * (4 * s + slope)) - dist
+    return dist - _log_ratio(Nbar(y, qy), Nbar(x, qx), (y - x) * (slope - 4 * s))
+
+
+def _time_kernel(lam, s, a0, af):
+    """Kernel form: increments on each branch; a crossing of 0 is split at 0 (the ln 4 lam^2 terms cancel)."""
+    Kx = sp.Symbol("K", positive=True)
+    zero = sp.Integer(0)
+    steps = ((Kx, sp.sqrt(lam**2 + 4 * s**2)),)
+    value = sp.Piecewise(
+        (0, sp.Eq(a0, af)),
+        (_time_increment(lam, s, a0, af, Kx, True) / Kx, a0 >= 0),
+        (_time_increment(lam, s, a0, af, Kx, False) / Kx, af < 0),
+        ((_time_increment(lam, s, a0, zero, Kx, False) + _time_increment(lam, s, zero, af, Kx, True)) / Kx, True),
+    )
+    return steps, value
 
 
 _N = sp.Function("N")
@@ -191,7 +257,8 @@ time_to_learn = register(Result(
     params=[P_LAM, P_S, P_A0, P_AF],
     expr=TIME_DISPLAY, output="t", output_latex=r"t_{a_0 \to a_f}",
     definitions=((K, sp.sqrt(lam**2 + 4 * s**2)),),
-    kernel_exprs=[_time_to_learn(lam, s, a0, af)],
+    kernel_exprs=[_time_kernel(lam, s, a0, P_AF.symbol)[1]],
+    kernel_locals=_time_kernel(lam, s, a0, P_AF.symbol)[0],
     rewrite=False,
     # the twin evaluates the same uniform form at high precision; the claims check it
     # independently (it inverts the mode, and it is the quadrature of dt = da/adot)
@@ -227,7 +294,7 @@ LOSS_KERNEL = sp.Sum((_sv[_i] - _mode_fn(lam, _sv[_i], _a0v[_i], t)) ** 2, (_i, 
 
 
 def _loss_mp(lam, s, a0, t, Lstar):
-    return sum((si - mode._mp_callable(lam=lam, s=si, a0=ai, t=t)) ** 2 for si, ai in zip(s, a0)) / 2 + Lstar
+    return sum((si - _mode_mp(lam, si, ai, t)) ** 2 for si, ai in zip(s, a0)) / 2 + Lstar
 
 
 loss = register(Result(

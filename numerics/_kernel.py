@@ -13,13 +13,14 @@ import os
 import sys
 import tempfile
 import threading
+import types
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
-from . import _driver
+from . import _driver, _ieee_math
 from ._cache import cache_dir
 from ._codegen import KernelSpec, generate_source
 
@@ -40,8 +41,24 @@ class Kernel:
 
     @property
     def python(self):
-        """The same kernel as plain Python (the source Numba compiled)."""
-        return self.module._scalar
+        """The same kernel source run by the interpreter, with IEEE float semantics.
+
+        Globals are rebound so that ``math`` is :mod:`numerics._ieee_math` and the
+        helper functions are their pure-Python originals; arguments become NumPy
+        float64 scalars, so division by zero gives inf as in the compiled kernel.
+        """
+        ns = dict(vars(self.module))
+        ns["math"] = _ieee_math
+        for name, obj in vars(self.module).items():
+            if name.startswith("_helper_"):
+                ns[name] = types.FunctionType(obj.py_func.__code__, ns, name)
+        fn = types.FunctionType(self.module._scalar.__code__, ns, "_scalar")
+
+        def run(*args):
+            with np.errstate(all="ignore"):
+                return fn(*(a if isinstance(a, np.ndarray) else np.float64(a) for a in args))
+
+        return run
 
     @property
     def nout(self) -> int:

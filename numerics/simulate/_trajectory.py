@@ -37,7 +37,7 @@ def record(task: AlignedTask, t: np.ndarray, W1s: np.ndarray, W2s: np.ndarray) -
     loss = 0.5 * np.sum(residual**2, axis=(1, 2)) / task.P
     conserved = np.swapaxes(W2s, 1, 2) @ W2s - W1s @ np.swapaxes(W1s, 1, 2)
     imbalance = np.max(np.abs(conserved - task.lam * np.eye(task.Nh)), axis=(1, 2))
-    fields = dict(t=np.asarray(t, dtype=float), modes=modes, loss=loss, imbalance=imbalance,
+    fields = dict(t=np.array(t, dtype=float), modes=modes, loss=loss, imbalance=imbalance,
                   conserved=conserved, product=product, W1=W1s[-1].copy(), W2=W2s[-1].copy())
     for a in fields.values():
         a.flags.writeable = False

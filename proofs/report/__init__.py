@@ -1,0 +1,26 @@
+"""lazyrich report (``lazyrich report``): results, model sections and the verification table
+written as ``index.html`` (self-contained), ``report.md`` and ``report.tex`` with ``fig-*.png``.
+
+Each model adds its section with :func:`section`; see ``_sections``.
+"""
+
+from ._build import build as build
+from ._sections import (
+    Code as Code,
+    Context as Context,
+    Document as Document,
+    Figure as Figure,
+    Formula as Formula,
+    Heading as Heading,
+    Items as Items,
+    Paragraph as Paragraph,
+    Section as Section,
+    SectionContent as SectionContent,
+    Table as Table,
+    section as section,
+    sections as sections,
+)
+from . import _lambda_balanced  # noqa: F401,E402  (registers the lambda_balanced section)
+
+__all__ = ["Code", "Context", "Document", "Figure", "Formula", "Heading", "Items", "Paragraph", "Section",
+           "SectionContent", "Table", "build", "section", "sections"]
