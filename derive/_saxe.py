@@ -144,7 +144,9 @@ depth_chain = register(Result(
     params=[P_N, P_S, P_U0, P_T],
     expr=sp.Eq(T(u ** (1 / N)) - T(u0 ** (1 / N)), t), output="u", output_latex="u(t)",
     definitions=((T(v), antiderivative(v, N, s)),),
-    kernel_exprs=[sp.Piecewise((u0, sp.Eq(t, 0) | sp.Eq(u0, s)), (v**N, True))],
+    # u0 within rounding of s: the bracket is empty and u stays between u0 and s, i.e. at u0
+    kernel_exprs=[sp.Piecewise((u0, sp.Eq(t, 0) | sp.Eq(u0, s) | sp.Eq(u0 ** (1 / N), s ** (1 / N))),
+                               (v**N, True))],
     helpers=HELPERS,
     implicit=Implicit(unknown=v, residual=_T_kernel(v, N, s) - _T_kernel(u0 ** (1 / N), N, s) - t,
                       lower=_lo, upper=_hi, derivative=v ** (1 - N) / (s - v**N)),

@@ -45,17 +45,26 @@ def _symbolic(difference: sp.Expr, detail: str) -> Evidence:
 
 
 # -- the mode solves its ODE ---------------------------------------------------------------
+def _display_branches():
+    """(lam = 0 & a0 >= 0 branch, lam = 0 & a0 < 0 branch, general branch) of the registered display form."""
+    pieces = [expr for expr, _ in lb.MODE_DISPLAY.args]
+    return pieces[1], pieces[2], pieces[3]
+
+
 @claim("lambda_balanced.mode.riccati", "nu(t) solves dnu/dt = s^2 - lam nu - nu^2 with nu(0) = nu0",
        method="symbolic", results=[MODE])
 def _riccati():
-    lam, s, t, r = sp.symbols("lam s t r", real=True)
+    defs = dict(lb.MODE_DEFINITIONS)
     K = sp.Symbol("K", positive=True)
-    nu_p, nu_m = (-lam + K) / 2, (-lam - K) / 2
-    E = sp.exp(-K * t)
-    nu = (nu_p - nu_m * r * E) / (1 - r * E)
+    nu = defs[lb.nu].subs({lb.nu_p: defs[lb.nu_p], lb.nu_m: defs[lb.nu_m]}).subs(lb.K, K)
+    lam, s, t, r0 = lb.lam, lb.s, lb.t, lb.r0
     residual = sp.diff(nu, t) - (s**2 - lam * nu - nu**2)
     residual = residual.subs(s, sp.sqrt(K**2 - lam**2) / 2)
-    return _symbolic(residual, "Riccati residual with K^2 = lam^2 + 4 s^2")
+    # nu(0) = (nu+ - nu- r0)/(1 - r0) with the registered r0 is s c0/d0, the layer ratio
+    nu0 = defs[lb.nu].subs(t, 0).subs(r0, defs[lb.r0])
+    ok0 = sp.simplify(nu0 - s * lb.c0 / lb.d0) == 0
+    ev = _symbolic(residual, "Riccati residual with K^2 = lam^2 + 4 s^2")
+    return Evidence(ev.passed and ok0, ev.measured, 0.0, ev.detail + ("" if ok0 else "; nu(0) != s c0/d0"))
 
 
 @claim("lambda_balanced.mode.ode_residual",
@@ -67,7 +76,7 @@ def _ode_residual():
     d = sp.Symbol("d", positive=True)
     lam, a, nu = d**2 - c**2, c * d, s * c / d
     nu_sym = sp.Symbol("nu", real=True)
-    a_of_nu = lam * s * nu_sym / (s**2 - nu_sym**2)
+    a_of_nu = _display_branches()[2].subs({lb.lam: lam, lb.s: s, lb.nu: nu_sym})
     adot = (sp.diff(a_of_nu, nu_sym) * (s**2 - lam * nu_sym - nu_sym**2)).subs(nu_sym, nu)
     # a(nu) is the product c d; its rate over (s - a) is c^2 + d^2 = sqrt(lam^2 + 4a^2) > 0
     checks = [a_of_nu.subs(nu_sym, nu) - a, adot / (s - a) - (c**2 + d**2), (c**2 + d**2) ** 2 - (lam**2 + 4 * a**2)]
@@ -81,8 +90,9 @@ def _ode_residual():
 def _saxe_branches():
     s, t = sp.symbols("s t", positive=True)
     a0p, a0n = sp.Symbol("a0", positive=True), sp.Symbol("a0", negative=True)
-    up = s * a0p / (a0p + (s - a0p) * sp.exp(-2 * s * t))
-    un = s * a0n * sp.exp(-2 * s * t) / (s - a0n * (1 - sp.exp(-2 * s * t)))
+    pos, neg, _ = _display_branches()
+    up = pos.subs({lb.s: s, lb.t: t, lb.a0: a0p})
+    un = neg.subs({lb.s: s, lb.t: t, lb.a0: a0n})
     checks = [sp.diff(up, t) - 2 * up * (s - up), sp.diff(un, t) + 2 * un * (s - un),
               up.subs(t, 0) - a0p, un.subs(t, 0) - a0n]
     ok = all(sp.simplify(x) == 0 for x in checks)

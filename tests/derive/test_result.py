@@ -1,0 +1,79 @@
+"""The Result object and registry: a user's own result gets kernel, LaTeX, mp twin and checks for free."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import derive
+from derive import Constraint, Param, Result, nonnegative, positive, real
+
+
+@pytest.fixture(scope="module")
+def shallow():
+    s, t = sp.symbols("s t", positive=True)
+    name = "test.shallow_mode"
+    result = Result(
+        name, title="Mode of a shallow linear network",
+        params=[Param("s", positive()), Param("t", nonnegative())],
+        expr=s * (1 - sp.exp(-t)) + sp.Rational(1, 100) * sp.exp(-t), output="a",
+        conditions=["whitened inputs"], references=["saxe2014exact"])
+    return derive.register(result, replace=True)
+
+
+def test_user_result_evaluates_renders_and_cites(shallow):
+    assert "test.shallow_mode" in derive.names("test.*")
+    t = np.array([0.0, 1.0, 50.0])
+    expected = 2.0 * (1 - np.exp(-t)) + 0.01 * np.exp(-t)
+    assert shallow.evaluate(s=2.0, t=t) == pytest.approx(expected, rel=4e-16)
+    assert float(shallow.mp(dps=40, s=2.0, t=1.0)) == pytest.approx(expected[1], rel=1e-15)
+    assert "e^{- t}" in shallow.latex()
+    assert "@inproceedings{saxe2014exact" in shallow.citation
+    assert any("whitened" in c for c in shallow.conditions_all())
+    with pytest.raises(ValueError, match=r"^t: must be >= 0"):
+        shallow.evaluate(s=1.0, t=-1.0)
+
+
+def test_scalar_input_gives_numpy_scalar(shallow):
+    value = shallow.evaluate(s=1.0, t=0.0)
+    assert np.ndim(value) == 0 and value == pytest.approx(0.01)
+
+
+def test_registry_refuses_duplicates_and_suggests(shallow):
+    with pytest.raises(ValueError, match="already registered"):
+        derive.register(shallow)
+    with pytest.raises(KeyError, match="did you mean"):
+        derive.get("lambda_balanced.mod")
+
+
+def test_keyword_parameter_names_are_refused():
+    with pytest.raises(ValueError, match="lambda"):
+        Param("lambda", real())
+
+
+def test_unknown_reference_is_refused():
+    x = sp.Symbol("x", real=True)
+    with pytest.raises(KeyError, match="unknown reference"):
+        Result("test.bad", title="", params=[Param("x")], expr=x, references=["nobody2099"])
+
+
+def test_constraint_names_first_parameter():
+    x, y = sp.symbols("x y", real=True)
+    r = Result("test.ordered", title="", params=[Param("x"), Param("y")], expr=x - y,
+               constraints=[Constraint(("y", "x"), "y must be below x", lambda y, x: y < x)])
+    assert r.evaluate(x=[2.0, 3.0], y=1.0) == pytest.approx([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^y: y must be below x \(violated at y=3.0, x=2.0\)"):
+        r.evaluate(x=[2.0, 4.0], y=3.0)
+
+
+def test_piecewise_special_value_is_exact():
+    x = sp.Symbol("x", real=True)
+    r = Result("test.sinc", title="", params=[Param("x")],
+               expr=sp.Piecewise((1, sp.Eq(x, 0)), (sp.sin(x) / x, True)))
+    assert r.evaluate(x=[0.0, 1e-300, math.pi]) == pytest.approx([1.0, 1.0, 0.0], abs=1e-15)
+
+
+def test_broadcast_mismatch_names_a_parameter():
+    with pytest.raises(ValueError, match=r"^lam: parameter shapes do not broadcast"):
+        derive.get("lambda_balanced.mode").evaluate(lam=np.zeros(3), s=1.0, a0=0.1, t=np.zeros(4))
