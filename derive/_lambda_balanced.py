@@ -35,6 +35,8 @@ form and the uniform time-to-learn are lazyrich derivations (DERIVED+CHECKED).
 
 from __future__ import annotations
 
+import functools
+
 import mpmath
 import sympy as sp
 from sympy.codegen.cfunctions import expm1, log1p
@@ -144,7 +146,9 @@ def _mode_steps(lam, s, a0, t):
 
 MODE_STEPS, MODE_STABLE = _mode_steps(lam, s, a0, t)
 
-_MODE_MP = sp.lambdify([lam, s, a0, t], MODE_DISPLAY.subs(list(reversed(MODE_DEFINITIONS))), modules="mpmath")
+@functools.cache
+def _mode_display_mp():
+    return sp.lambdify([lam, s, a0, t], MODE_DISPLAY.subs(list(reversed(MODE_DEFINITIONS))), modules="mpmath")
 
 
 def _mode_mp(lam, s, a0, t):
@@ -156,7 +160,7 @@ def _mode_mp(lam, s, a0, t):
     """
     extra = 10 + (int(-2 * mpmath.log10(abs(lam))) if lam != 0 and abs(lam) < 1 else 0)
     with mpmath.extradps(extra):
-        return +_MODE_MP(lam, s, a0, t)
+        return +_mode_display_mp()(lam, s, a0, t)
 
 
 mode = register(Result(
@@ -251,6 +255,11 @@ def _time_kernel(lam, s, a0, af):
 _N = sp.Function("N")
 TIME_DISPLAY = (sp.log(_N(af := P_AF.symbol) / sp.Abs(s - af)) - sp.log(_N(a0) / sp.Abs(s - a0))) / K
 
+@functools.cache
+def _time_mp():
+    return sp.lambdify([lam, s, a0, P_AF.symbol], _time_to_learn(lam, s, a0, P_AF.symbol), modules="mpmath")
+
+
 time_to_learn = register(Result(
     "lambda_balanced.time_to_learn",
     title="Time for an aligned mode to go from a0 to af",
@@ -262,8 +271,7 @@ time_to_learn = register(Result(
     rewrite=False,
     # the twin evaluates the same uniform form at high precision; the claims check it
     # independently (it inverts the mode, and it is the quadrature of dt = da/adot)
-    mp=lambda lam, s, a0, af, _f=sp.lambdify([lam, s, a0, P_AF.symbol], _time_to_learn(lam, s, a0, P_AF.symbol),
-                                             modules="mpmath"): _f(lam, s, a0, af),
+    mp=lambda lam, s, a0, af: _time_mp()(lam, s, a0, af),
     constraints=[Constraint(
         ("af", "a0", "s"),
         "af must lie between a0 (inclusive) and s (exclusive): the mode moves monotonically from a0 "

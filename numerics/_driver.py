@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-DRIVER_VERSION = "1"
+DRIVER_VERSION = "2"
 
 NEWTON_TEMPLATE = '''\
 @numba.njit(cache=True, error_model='numpy')
 def _safeguarded_newton(lo, hi, x, {args}):
-    # Root of the residual on [lo, hi], where it changes sign. Newton steps that
-    # would leave the current bracket (or are not finite) are replaced by
-    # bisection, so the iterate never leaves the bracket.
+    # Root of the residual on [lo, hi], where it changes sign (Numerical Recipes' rtsafe):
+    # a Newton step is taken only if it stays inside the current bracket and at least
+    # halves the step before last; otherwise the bracket is bisected. The iterate never
+    # leaves the bracket, and convergence is at worst that of bisection.
     glo, _ = {residual}(lo, {args})
     if glo == 0.0:
         return lo
@@ -34,7 +35,9 @@ def _safeguarded_newton(lo, hi, x, {args}):
     orient = 1.0 if glo < 0.0 else -1.0
     if not (lo < x < hi):
         x = 0.5 * (lo + hi)
-    for _ in range(400):
+    dx_old = hi - lo
+    dx = dx_old
+    for _ in range(2200):
         g, dg = {residual}(x, {args})
         g *= orient
         dg *= orient
@@ -44,13 +47,14 @@ def _safeguarded_newton(lo, hi, x, {args}):
             lo = x
         else:
             hi = x
-        step = g / dg
-        xn = x - step
-        if not (lo < xn < hi):
+        xn = x - g / dg
+        if not (lo < xn < hi) or abs(2.0 * g) > abs(dx_old * dg):
             xn = 0.5 * (lo + hi)
             if xn == lo or xn == hi:
                 return xn
-        if abs(xn - x) <= 2.2e-16 * abs(xn):
+        dx_old = dx
+        dx = xn - x
+        if abs(dx) <= 2.2e-16 * abs(xn):
             return xn
         x = xn
     return x
@@ -101,10 +105,16 @@ def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
 def compact(a: np.ndarray) -> np.ndarray:
     """The array's own data: axes with stride 0 (broadcast views) cut to length 1."""
     a = np.asarray(a, dtype=np.float64)
-    if a.ndim and 0 in a.strides:
+    if a.size and a.ndim and 0 in a.strides:
         a = a[tuple(slice(0, 1) if st == 0 else slice(None) for st in a.strides)]
     # the compiled signatures take writable C-contiguous arrays (np.ascontiguousarray would make 0-d 1-d)
     return a if a.flags.c_contiguous and a.flags.writeable else a.copy(order="C")
+
+
+def _whole(v: np.ndarray) -> np.ndarray:
+    """A vector argument as a writable C-contiguous float64 array with all its entries (never compacted)."""
+    v = np.asarray(v, dtype=np.float64)
+    return v if v.flags.c_contiguous and v.flags.writeable else np.array(v, order="C")
 
 
 def layout(arrays: list[np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray], np.ndarray]:
@@ -114,8 +124,11 @@ def layout(arrays: list[np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray],
     for all-scalar input), ``bases[k]`` a flat view of argument ``k``'s compact
     data and ``strides[k, d]`` its element stride along output axis ``d``.
     """
-    arrays = [compact(a) for a in arrays]
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    # the shape comes from the arguments as given: compaction must not shrink an axis
+    # that only a broadcast view supplies
     shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+    arrays = [compact(a) for a in arrays]
     nd = max(len(shape), 1)
     strides = np.zeros((len(arrays), nd), dtype=np.int64)
     bases = []
@@ -141,7 +154,7 @@ def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int) 
     out = np.empty((nout, nouter, inner), dtype=np.float64)
     if out.size:
         nbad = module.grid(*bases, strides, np.asarray(full, dtype=np.int64), out,
-                           *[compact(v) for v in vectors])
+                           *[_whole(v) for v in vectors])
     else:
         nbad = 0
     return out.reshape((nout,) + shape), int(nbad)

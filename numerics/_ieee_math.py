@@ -7,6 +7,8 @@ float64 arguments gives the interpreter the compiled semantics, so the two can b
 compared value for value.
 """
 
+import math
+
 import numpy as np
 
 pi = np.float64(np.pi)
@@ -19,7 +21,17 @@ sinh, cosh, tanh, asinh, acosh, atanh = np.sinh, np.cosh, np.tanh, np.arcsinh, n
 hypot, copysign, fabs, floor, ceil, log10, log2 = np.hypot, np.copysign, np.fabs, np.floor, np.ceil, np.log10, np.log2
 
 
-def erf(x):  # pragma: no cover - kept for completeness; no registered kernel uses it yet
-    import math
+def _scalar(fn):
+    """A ``math`` function on a float64 scalar, with IEEE results (inf/nan) instead of exceptions."""
 
-    return np.float64(math.erf(float(x)))
+    def wrapped(x):
+        try:
+            return np.float64(fn(float(x)))
+        except (ValueError, OverflowError):
+            return np.float64(np.nan) if x != x or fn is not math.gamma else np.float64(np.inf)
+
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+erf, erfc, gamma, lgamma = (_scalar(f) for f in (math.erf, math.erfc, math.gamma, math.lgamma))

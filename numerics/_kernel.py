@@ -77,6 +77,7 @@ def _write_once(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared cache must be readable by others
     os.replace(tmp, path)
 
 
