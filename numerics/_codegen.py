@@ -38,7 +38,6 @@ import hashlib
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import _driver
@@ -166,7 +165,11 @@ class KernelPrinter(PythonCodePrinter):
 
 
 def _stable(expr: sp.Expr, rewrite: bool) -> sp.Expr:
-    return optimize(expr, [expm1_opt, log1p_opt]) if rewrite else expr
+    if not rewrite:
+        return expr
+    from sympy.codegen.rewriting import expm1_opt, log1p_opt, optimize  # slow import, only when generating
+
+    return optimize(expr, [expm1_opt, log1p_opt])
 
 
 def _lift_sums(exprs, prefix):

@@ -81,7 +81,20 @@ def _write_once(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _package(directory: Path) -> None:
+    """A namespace package ``lazyrich_kernels`` over the cache directories in use, so that
+    Numba (which records each function's module by name) can re-import a kernel module."""
+    pkg = sys.modules.get("lazyrich_kernels")
+    if pkg is None:
+        pkg = types.ModuleType("lazyrich_kernels")
+        pkg.__path__ = []
+        sys.modules["lazyrich_kernels"] = pkg
+    if str(directory) not in pkg.__path__:
+        pkg.__path__.append(str(directory))
+
+
 def _import(path: Path) -> ModuleType:
+    _package(path.parent)
     name = f"lazyrich_kernels.{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
