@@ -103,8 +103,8 @@ def _mode_steps(lam, s, a0, t):
     ``c0^2, d0^2, K -+ lam`` by conjugates, ``b`` as a sum of same-sign terms, ``g``
     with its zero at ``a0 = s`` factored out.
     """
-    S = sp.symbols("K q0 c0a d0a c0s Km Kp omX opX X b g w lb lsig bs Es Ess omega F1 F2 D", real=True)
-    K, q0, c0a, d0a, c0s, Km, Kp, omX, opX, X, b, g, w, lb, lsig, bs, Es, Ess, om, F1, F2, D = S
+    S = sp.symbols("K q0 c0a d0a c0s Km Kp omX opX X b g w lb lsig isig bs Es Ess omega F1 F2 D", real=True)
+    K, q0, c0a, d0a, c0s, Km, Kp, omX, opX, X, b, g, w, lb, lsig, isig, bs, Es, Ess, om, F1, F2, D = S
     steps = [
         (K, sp.sqrt(lam**2 + 4 * s**2)),
         (q0, sp.sqrt(lam**2 + 4 * a0**2)),
@@ -125,13 +125,12 @@ def _mode_steps(lam, s, a0, t):
         (om, -expm1(-K * t)),
         (lb, sp.log(sp.Abs(b))),
         (lsig, sp.Max(lb, -K * t / 2)),
-        (bs, sp.sign(b) * sp.exp(lb - lsig)),
-        (Es, sp.exp(-K * t - lsig)),
-        (Ess, sp.exp(-K * t - 2 * lsig)),
-        (F1, _pick((s * (Kp / (2 * s)) * bs, -s * g * Es),
-                   (K * opX * d0a * sp.exp(-lsig), s * g * om * sp.exp(-lsig)))),
-        (F2, _pick((s * g * Es, s * (Km / (2 * s)) * bs),
-                   (K * omX * c0s * sp.exp(-lsig), -s * g * om * sp.exp(-lsig)))),
+        (isig, sp.exp(-lsig)),  # 1/sigma <= 1/|b|: finite whenever b != 0
+        (bs, b * isig),  # b / sigma
+        (Es, sp.exp(-K * t - lsig)),  # E / sigma <= sqrt(E)
+        (Ess, Es * isig),  # E / sigma^2 <= 1
+        (F1, _pick((s * (Kp / (2 * s)) * bs, -s * g * Es), (K * opX * d0a * isig, s * g * om * isig))),
+        (F2, _pick((s * g * Es, s * (Km / (2 * s)) * bs), (K * omX * c0s * isig, -s * g * om * isig))),
         (D, 4 * K**2 / (K + 2 * s) * Ess + (bs**2 + g**2 * Ess) * om),
     ]
     e2 = sp.exp(-2 * s * t)

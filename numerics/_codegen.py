@@ -44,7 +44,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from . import _driver
 
 #: Bump when the emitted source changes for the same expressions.
-CODEGEN_VERSION = "7"
+CODEGEN_VERSION = "8"
 
 
 @dataclass(frozen=True)
@@ -235,11 +235,30 @@ def _locals_block(pairs, printer, indent, rewrite):
     return [f"{indent}{printer.doprint(sym)} = {printer.doprint(_stable(val, rewrite))}" for sym, val in pairs]
 
 
+def _branches(sym, pw: sp.Piecewise, printer, indent, tag):
+    """A top-level Piecewise as an if/elif/else chain, each branch with its own CSE.
+
+    CSE over a whole Piecewise hoists subexpressions of every branch before the
+    ternary, so all branches would be computed; here only the taken one is.
+    """
+    lines = []
+    for k, (val, cond) in enumerate(pw.args):
+        head = "else:" if cond == sp.true else f"{'if' if k == 0 else 'elif'} {printer.doprint(cond)}:"
+        body, (out,) = _cse_block([val], printer, indent + "    ", f"_p{tag}_{k}_")
+        lines += [indent + head] + body + [f"{indent}    {sym} = {out}"]
+    if pw.args[-1][1] != sp.true:
+        lines += [f"{indent}else:", f"{indent}    {sym} = math.nan"]
+    return lines
+
+
 def _body(exprs, printer, indent, tag, pre=()):
     exprs, sums = _lift_sums(exprs, f"_sum{tag}_")
     lines = list(pre)
     for k, (sym, summ) in enumerate(sums):
         lines += _sum_block(sym, summ, printer, indent, f"{tag}{k}")
+    if len(exprs) == 1 and isinstance(exprs[0], sp.Piecewise):
+        name = f"_out{tag}"
+        return lines + _branches(name, exprs[0], printer, indent, tag), [name]
     more, reduced = _cse_block(exprs, printer, indent, f"_c{tag}_")
     return lines + more, reduced
 
