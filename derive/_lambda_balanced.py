@@ -125,10 +125,12 @@ def _mode_steps(lam, s, a0, t):
         (om, -expm1(-K * t)),
         (lb, sp.log(sp.Abs(b))),
         (lsig, sp.Max(lb, -K * t / 2)),
-        (isig, sp.exp(-lsig)),  # 1/sigma <= 1/|b|: finite whenever b != 0
-        (bs, b * isig),  # b / sigma
+        # 1/sigma, capped so that it stays finite when sigma is subnormal (|lam| < 1e-300): the
+        # forms that use it are then never picked, and b/sigma, E/sigma^2 take the exp route
+        (isig, sp.exp(-sp.Max(lsig, -700))),
+        (bs, sp.Piecewise((b * isig, lsig > -700), (sp.sign(b) * sp.exp(lb - lsig), True))),  # b / sigma
         (Es, sp.exp(-K * t - lsig)),  # E / sigma <= sqrt(E)
-        (Ess, Es * isig),  # E / sigma^2 <= 1
+        (Ess, sp.Piecewise((Es * isig, lsig > -700), (sp.exp(-K * t - 2 * lsig), True))),  # E / sigma^2 <= 1
         (F1, _pick((s * (Kp / (2 * s)) * bs, -s * g * Es), (K * opX * d0a * isig, s * g * om * isig))),
         (F2, _pick((s * g * Es, s * (Km / (2 * s)) * bs), (K * omX * c0s * isig, -s * g * om * isig))),
         (D, 4 * K**2 / (K + 2 * s) * Ess + (bs**2 + g**2 * Ess) * om),

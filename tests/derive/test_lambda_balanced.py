@@ -39,6 +39,7 @@ def close(value, ref, s, rel=1e-11):
 @example(lam=1e4, ls=-3.0, la0=-8.0, sign=-1.0, t=1e-6)    # huge lam, tiny mode, small t
 @example(lam=-1e4, ls=3.0, la0=1.0, sign=1.0, t=1e6)       # huge t
 @example(lam=0.5, ls=0.0, la0=0.0, sign=1.0, t=0.0)        # a0 = s, t = 0
+@example(lam=2.225073858507e-311, ls=0.0, la0=-1.0, sign=-1.0, t=725.805498474012)  # subnormal lam
 def test_mode_matches_mpmath_twin(lam, ls, la0, sign, t):
     s = 10.0**ls
     a0 = sign * 10.0**la0 * s
@@ -74,6 +75,7 @@ def test_broadcasting_shape():
 @given(lam=lams, ls=log_s, la0=st.floats(-6, -0.01), sign=signs, frac=st.floats(0.0, 1.0))
 @example(lam=0.0, ls=0.0, la0=-2.0, sign=1.0, frac=0.99)
 @example(lam=1e-12, ls=0.0, la0=-1.0, sign=-1.0, frac=0.5)
+@example(lam=2.225073858507e-311, ls=0.0, la0=-1.0, sign=-1.0, frac=1.0)  # found by a fresh CI run
 def test_time_to_learn_matches_twin_and_inverts(lam, ls, la0, sign, frac):
     s = 10.0**ls
     a0 = sign * 10.0**la0 * s
