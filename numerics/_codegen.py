@@ -107,9 +107,9 @@ class KernelSpec:
         parts += [sp.srepr(sp.Tuple(*pair)) for pair in self.locals]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:20]
 
-    def module_stem(self) -> str:
+    def module_stem(self, digest: str | None = None) -> str:
         safe = "".join(c if c.isalnum() else "_" for c in self.name)
-        return f"{safe}_{self.digest()}"
+        return f"{safe}_{digest or self.digest()}"
 
 
 class KernelPrinter(PythonCodePrinter):

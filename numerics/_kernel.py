@@ -120,7 +120,7 @@ def compile_kernel(spec: KernelSpec) -> Kernel:
     with _LOCK:
         if digest in _LOADED:
             return _LOADED[digest]
-        path = kernel_path(spec)
+        path = cache_dir() / f"{spec.module_stem(digest)}.py"
         if not path.exists():
             _write_once(path, generate_source(spec))
         kern = Kernel(spec, path, _import(path))
