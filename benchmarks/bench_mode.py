@@ -731,7 +731,6 @@ def main(argv=None) -> int:
 
     # -- report ---------------------------------------------------------------------------
     m = {k: med(v) for k, v in T.items()}
-    pps = {k: npts / v for k, v in m.items()}
     per_eval = m["eval"] / npts
     rows = [
         ("evaluate (lazyrich, %d threads)" % nthreads, npts, m["eval"], None),

@@ -129,9 +129,8 @@ def _chain_mp(N, s, u0, t):
     v0 = u0 ** (mpmath.mpf(1) / n)
     target = T_n(v0, s) + t
     dT = lambda x: x ** (1 - n) / (s - x**n)  # noqa: E731
-    from derive import get  # the kernel's answer is only the starting point of Newton at high precision
-
-    guess = mpmath.mpf(float(get("saxe.depth_chain").evaluate(N=n, s=float(s), u0=float(u0), t=float(t))))
+    # the kernel's answer is only the starting point of Newton at high precision
+    guess = mpmath.mpf(float(depth_chain.evaluate(N=n, s=float(s), u0=float(u0), t=float(t))))
     vg = guess ** (mpmath.mpf(1) / n)
     root = mpmath.findroot(lambda x: T_n(x, s) - target, vg, df=dT, solver="newton")
     return root**n

@@ -79,15 +79,15 @@ class KernelSpec:
 
     name: str
     scalars: tuple[sp.Symbol, ...]
-    # ``locals``: intermediate quantities ``(symbol, expr)`` assigned in order
-    # before the outputs; a stable form written as a sequence of steps stays a
-    # sequence (composing it into one tree would make SymPy fold Piecewises).
     outputs: tuple[sp.Expr, ...]
     vectors: tuple[sp.IndexedBase, ...] = ()
     lengths: tuple[tuple[sp.Symbol, sp.IndexedBase], ...] = ()
     implicit: Implicit | None = None
     rewrite: bool = True
     helpers: tuple[tuple[str, tuple[sp.Symbol, ...], tuple, sp.Expr], ...] = ()
+    # ``locals``: intermediate quantities ``(symbol, expr)`` assigned in order
+    # before the outputs; a stable form written as a sequence of steps stays a
+    # sequence (composing it into one tree would make SymPy fold Piecewises).
     locals: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
 
     def digest(self) -> str:
@@ -295,7 +295,7 @@ def generate_source(spec: KernelSpec) -> str:
     for hname, hargs, hlocals, hexpr in spec.helpers:
         hpre = _locals_block(hlocals, printer, "    ", spec.rewrite)
         hbody, (hval,) = _body([_stable(hexpr, spec.rewrite)], printer, "    ", "h", hpre)
-        src += [f"@numba.njit(cache=True, error_model='numpy')",
+        src += ["@numba.njit(cache=True, error_model='numpy')",
                 f"def _helper_{hname}({', '.join(printer.doprint(a) for a in hargs)}):"]
         src += hbody + [f"    return {hval}", ""]
     pre = _locals_block(spec.locals, printer, "    ", spec.rewrite)
@@ -309,7 +309,7 @@ def generate_source(spec: KernelSpec) -> str:
             [_stable(imp.residual, spec.rewrite), _stable(imp.dresidual(), spec.rewrite)], printer, "    ", "r"
         )
         src += [f"def _residual({x}, {arglist}):"] + rbody + [f"    return {g}, {dg}", ""]
-        src += [f"_residual_jit = numba.njit(cache=True, error_model='numpy')(_residual)", ""]
+        src += ["_residual_jit = numba.njit(cache=True, error_model='numpy')(_residual)", ""]
         bounds = [imp.lower, imp.upper] + ([imp.guess] if imp.guess is not None else [])
         bbody, bvals = _body([_stable(b, spec.rewrite) for b in bounds], printer, "    ", "b")
         obody, reduced = _body(outputs, printer, "    ", "o")

@@ -1,6 +1,5 @@
 """Every registered claim holds, and the checks can fail: broken formulas turn them red."""
 
-import numpy as np
 import pytest
 import sympy as sp
 
