@@ -108,7 +108,9 @@ class Param:
 
     ``vector=True`` marks a 1-D array parameter (one value per mode, say) that is
     passed whole to every grid point; its symbol is a ``sympy.IndexedBase`` and
-    ``length`` the integer symbol of its length.
+    ``length`` the integer symbol of its length. ``ndim=2`` (or more) marks a
+    matrix (tensor) parameter, also passed whole; it implies ``vector=True`` and is
+    used by results with a hand-written ``evaluator`` (matrix dynamics, say).
     """
 
     name: str
@@ -116,11 +118,17 @@ class Param:
     latex: str | None = None
     description: str = ""
     vector: bool = False
+    ndim: int | None = None
 
     def __post_init__(self):
         if not self.name.isidentifier() or keyword.iskeyword(self.name):
             raise ValueError(f"parameter name {self.name!r} must be a Python identifier and not a keyword "
                              "(use 'lam' for lambda and give latex=r'\\lambda')")
+        ndim = self.ndim if self.ndim is not None else (1 if self.vector else 0)
+        if ndim < 0 or (ndim == 0 and self.vector):
+            raise ValueError(f"parameter {self.name!r}: ndim must be >= 1 for an array parameter, got {ndim}")
+        object.__setattr__(self, "ndim", ndim)
+        object.__setattr__(self, "vector", ndim >= 1)
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -144,8 +152,10 @@ class Param:
             x = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{self.name}: expected a real number or array of reals, got {value!r}") from exc
-        if self.vector and x.ndim != 1:
+        if self.ndim == 1 and x.ndim != 1:
             raise ValueError(f"{self.name}: must be a 1-D array (one entry per mode), got shape {x.shape}")
+        if self.ndim >= 2 and x.ndim != self.ndim:
+            raise ValueError(f"{self.name}: must be a {self.ndim}-D array, got shape {x.shape}")
         if self.vector and x.size == 0:
             raise ValueError(f"{self.name}: must not be empty")
         bad, reason = self.domain.violations(x)

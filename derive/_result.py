@@ -13,6 +13,15 @@ A :class:`Result` holds
 * its compiled kernel (made on first use, cached on disk), evaluated over NumPy
   broadcasts by ``.evaluate(**params)``, and an mpmath twin ``.mp(dps=..., **params)``.
 
+Results whose numerics are not a scalar kernel (a matrix trajectory, a solver over
+a whole spectrum) pass ``evaluator=``: a function of the checked parameter arrays
+(float64; scalars broadcast by the evaluator itself, array parameters with
+``Param(ndim=...)`` whole) returning an array or a dict of arrays keyed by output
+name. ``.evaluate`` still checks the domains and constraints first and still
+refuses to return NaN; ``.latex()``, ``.conditions``, the CLI and the report treat
+such a result like any other. The evaluator should be compiled code (Numba) or
+whole-array NumPy, factorising once and reusing the factorisation.
+
 Example (a result of one's own)::
 
     import sympy as sp, derive
@@ -80,6 +89,7 @@ class Result:
         rewrite: bool = True,
         helpers: Sequence[tuple[str, tuple, tuple, sp.Expr]] = (),
         kernel_locals: Sequence[tuple[sp.Symbol, sp.Expr]] = (),
+        evaluator: Callable[..., object] | None = None,
     ):
         if outputs is None:
             if expr is None:
@@ -101,6 +111,7 @@ class Result:
         self._rewrite = rewrite
         self._helpers = tuple((h, tuple(a), tuple(loc), e) for h, a, loc, e in helpers)
         self._kernel_locals = tuple(kernel_locals)
+        self._evaluator = evaluator
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise ValueError(f"{name}: duplicate parameter names {names}")
@@ -161,7 +172,7 @@ class Result:
 
     def conditions_all(self) -> list[str]:
         """Parameter domains, constraints, then the conditions of validity."""
-        out = [p.domain.describe(p.name) + (" (1-D array)" if p.vector else "") for p in self.params]
+        out = [p.domain.describe(p.name) + (f" ({p.ndim}-D array)" if p.vector else "") for p in self.params]
         out += [c.text for c in self.constraints]
         out += list(self.conditions)
         return out
@@ -179,6 +190,8 @@ class Result:
 
     # -- numerics ----------------------------------------------------------------
     def kernel_spec(self) -> KernelSpec:
+        if self._evaluator is not None:
+            raise NotImplementedError(f"{self.name}: evaluated by a hand-written evaluator, not a generated kernel")
         exprs = self._kernel_exprs if self._kernel_exprs is not None else tuple(
             self._substitute(o.expr) for o in self.outputs)
         return KernelSpec(
@@ -208,7 +221,7 @@ class Result:
         if missing:
             raise ValueError(f"{missing[0]}: missing parameter of {self.name}")
         values = {p.name: p.check(params[p.name]) for p in self.params}
-        vecs = self.vector_params
+        vecs = [p for p in self.vector_params if p.ndim == 1]
         for p in vecs[1:]:
             if values[p.name].shape != values[vecs[0].name].shape:
                 raise ValueError(f"{p.name}: must have the same length as {vecs[0].name} "
@@ -230,6 +243,8 @@ class Result:
         Raises ``ValueError`` for invalid input; never returns NaN.
         """
         values = self.check(params)
+        if self._evaluator is not None:
+            return self._evaluate_custom(values)
         arrays = [values[p.name] for p in self.scalar_params]
         vectors = [values[p.name] for p in self.vector_params]
         out, nbad = self.kernel(*arrays, vectors=vectors)
@@ -241,6 +256,15 @@ class Result:
                                      f"{where}; this is a lazyrich bug, please report it")
         return self._package(out)
 
+    def _evaluate_custom(self, values: dict[str, np.ndarray]):
+        out = self._evaluator(**values)
+        arrays = out.values() if isinstance(out, dict) else [out]
+        for a in arrays:
+            if np.isnan(a).any():
+                raise FloatingPointError(f"{self.name}: the evaluator returned NaN at {int(np.isnan(a).sum())} "
+                                         "entries for valid input; this is a lazyrich bug, please report it")
+        return out
+
     def _package(self, out: np.ndarray):
         vals = [o[()] if o.ndim == 0 else o for o in out]
         return vals[0] if len(vals) == 1 else dict(zip(self.output_names, vals))
@@ -249,6 +273,8 @@ class Result:
         """Evaluate one point with the kernel's pure-Python source (no Numba); scalars only."""
         values = self.check(params)
         args = [float(values[p.name]) for p in self.scalar_params] + [values[p.name] for p in self.vector_params]
+        if self._evaluator is not None:
+            raise NotImplementedError(f"{self.name}: evaluated by a hand-written evaluator, not generated code")
         if self.implicit is not None:
             raise NotImplementedError(f"{self.name}: implicit kernels have no pure-Python twin")
         res = self.kernel.python(*args)
@@ -258,7 +284,7 @@ class Result:
     def _mp_callable(self):
         if self._mp is not None:
             return self._mp
-        if self.implicit is not None or self.vector_params:
+        if self.implicit is not None or self.vector_params or self._evaluator is not None:
             raise NotImplementedError(f"{self.name}: give an explicit mpmath twin (mp=...)")
         syms = [p.symbol for p in self.params]
         fns = [sp.lambdify(syms, self._substitute(o.expr), modules="mpmath") for o in self.outputs]
@@ -278,5 +304,7 @@ class Result:
             conv = {}
             for p in self.params:
                 v = params[p.name]
-                conv[p.name] = [mpmath.mpf(x) for x in np.ravel(v)] if p.vector else mpmath.mpf(v)
+                conv[p.name] = (mpmath.mpf(v) if not p.vector else
+                                [mpmath.mpf(x) for x in np.ravel(v)] if p.ndim == 1 else
+                                mpmath.matrix(np.asarray(v, dtype=float).tolist()))
             return self._mp_callable(**conv)

@@ -8,7 +8,8 @@ Commands::
     lazyrich eval NAME key=value ... [--json]
                                            evaluate on a grid; CSV (or JSON records) on stdout
     lazyrich verify [PATTERN] [--json]     check the claims (``python -m proofs``)
-    lazyrich report [--out DIR]            write the HTML verification report
+    lazyrich report [--out DIR] [--only GLOB]
+                                           write the HTML verification report
 
 ``eval`` values: a number (``t=1.5``), a comma-separated list (``t=0,1,2``) or
 ``start:stop:num`` (``num`` points, both ends included, as ``numpy.linspace``).
@@ -17,7 +18,10 @@ taken in the *result's* parameter order (the order ``lazyrich list`` shows),
 whatever the order on the command line: the CSV columns are the parameters in
 that order, then the outputs, and the first parameter varies slowest. A vector
 parameter (one entry per mode) takes its comma-separated list whole: it is
-written joined by ``;`` in CSV and as a list in JSON. Numbers are written with
+written joined by ``;`` in CSV and as a list in JSON. A matrix parameter takes a
+JSON nested list (``W1=[[1,0],[0,1]]``). An output with entries of its own at each
+point (a matrix, say) is written row-major joined by ``;`` in CSV and as a nested
+list in JSON. Numbers are written with
 ``repr(float(x))`` (full precision; ``inf`` in CSV, ``Infinity`` in JSON).
 
 Invalid input (unknown result or parameter, missing or malformed value, value
@@ -50,6 +54,11 @@ def parse_value(param_name: str, text: str) -> np.ndarray:
     Raises ``ValueError`` whose message starts with ``param_name``.
     """
     text = text.strip()
+    if text.startswith("["):
+        try:
+            return np.array(json.loads(text), dtype=np.float64)
+        except (ValueError, TypeError):
+            raise ValueError(f"{param_name}: expected a JSON nested list of numbers, got {text!r}") from None
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
@@ -156,17 +165,32 @@ def cmd_eval(args) -> int:
         out = {r.output_names[0]: out}
     # C order: the first parameter varies slowest
     cols = {n: np.broadcast_to(kw[n], shape).ravel() for n in scalars}
-    cols.update({k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape).ravel() for k, v in out.items()})
     npts = int(np.prod(shape))
+    cells = {}  # outputs with entries of their own at each point: (npts, *extra)
+    for k, v in out.items():
+        v = np.asarray(v, dtype=np.float64)
+        extra = v.shape[len(shape):] if v.ndim > len(shape) else ()
+        v = np.broadcast_to(v, shape + extra).reshape((npts,) + extra)
+        (cells if extra else cols)[k] = v if extra else v.ravel()
     header = [p.name for p in r.params] + list(out)
     if args.json:
-        records = [{h: ([float(x) for x in values[h]] if h not in cols else float(cols[h][i])) for h in header}
-                   for i in range(npts)]
+        def item(h, i):
+            if h in cells:
+                return cells[h][i].tolist()
+            return values[h].tolist() if h not in cols else float(cols[h][i])
+        records = [{h: item(h, i) for h in header} for i in range(npts)]
         print("[\n" + ",\n".join(json.dumps(rec) for rec in records) + "\n]")  # one record a line
     else:
-        vec_text = {p.name: ";".join(_fmt(x) for x in values[p.name]) for p in r.params if p.vector}
+        vec_text = {p.name: ";".join(_fmt(x) for x in values[p.name].ravel()) for p in r.params if p.vector}
+
+        def cell(h, i):
+            if h in vec_text:
+                return vec_text[h]
+            if h in cells:
+                return ";".join(_fmt(x) for x in cells[h][i].ravel())
+            return _fmt(cols[h][i])
         lines = [",".join(header)]
-        lines += [",".join(vec_text[h] if h in vec_text else _fmt(cols[h][i]) for h in header) for i in range(npts)]
+        lines += [",".join(cell(h, i) for h in header) for i in range(npts)]
         print("\n".join(lines))
     return 0
 
@@ -182,7 +206,10 @@ def cmd_report(args) -> int:
     # imported here, not at module level: proofs imports derive, never the reverse
     from proofs import report
 
-    index = report.build(Path(args.out))
+    try:
+        index = report.build(Path(args.out), only=args.only)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     print(f"report written to {index}")
     return 0
 
@@ -234,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Check every claim and write an HTML report; prints the path of index.html.")
     p.add_argument("--out", default="lazyrich-report", metavar="DIR",
                    help="output directory (default: lazyrich-report)")
+    p.add_argument("--only", default=None, metavar="GLOB",
+                   help="only the model sections whose key matches GLOB (e.g. 'diagonal*')")
     p.set_defaults(func=cmd_report)
     return parser
 

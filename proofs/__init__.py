@@ -15,6 +15,19 @@ from ._claim import (
 )
 from ._runner import main as main, run as run, table as table, to_json as to_json
 from . import _lambda_balanced  # noqa: F401,E402  (registers the claims)
+from . import (  # noqa: F401,E402  (register their claims)
+    _deep_linear,
+    _diagonal,
+    _hermite,
+    _lambda_balanced_matrix,
+    _lazy,
+    _learning_curve,
+    _linear_teacher,
+    _relu,
+    _single_index,
+    _single_neuron,
+    _transfer,
+)
 
 __all__ = ["METHODS", "Claim", "Evidence", "Outcome", "check", "claim", "claims", "main", "run", "table",
            "to_json"]

@@ -21,6 +21,13 @@ from ._sections import (
     sections as sections,
 )
 from . import _lambda_balanced  # noqa: F401,E402  (registers the lambda_balanced section)
+from . import (  # noqa: F401,E402  (register their sections)
+    _diagonal,
+    _lambda_balanced_matrix,
+    _lazy_features,
+    _learning_curve,
+    _linear_teacher,
+)
 
 __all__ = ["Code", "Context", "Document", "Figure", "Formula", "Heading", "Items", "Paragraph", "Section",
            "SectionContent", "Table", "build", "section", "sections"]

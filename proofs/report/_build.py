@@ -9,6 +9,7 @@ LaTeX, conditions, source, references), the registered model sections (see
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import importlib.metadata
 import logging
 import re
@@ -188,13 +189,26 @@ def _model_section(sec, ctx: Context) -> SectionContent:
     return content
 
 
-def document(ctx: Context, *, bar: Callable[[str], None] = lambda _: None) -> Document:
-    """Compute the whole report (``bar(step)`` is called after each step)."""
+def selected_sections(only: str | None = None):
+    """The registered sections whose key matches the glob ``only`` (all when None)."""
+    secs = sections()
+    if only is None:
+        return secs
+    chosen = [s for s in secs if fnmatch.fnmatchcase(s.key, only)]
+    if not chosen:
+        raise ValueError(f"only: no report section matches {only!r} (sections: {', '.join(s.key for s in secs)})")
+    return chosen
+
+
+def document(ctx: Context, *, bar: Callable[[str], None] = lambda _: None, only: str | None = None) -> Document:
+    """Compute the whole report (``bar(step)`` is called after each step); ``only`` is a glob
+    on section keys that restricts the model sections."""
     import proofs
 
+    chosen = selected_sections(only)
     parts = [results_section(derive.names())]
     bar("results")
-    for sec in sections():
+    for sec in chosen:
         parts.append(_model_section(sec, ctx))
         bar(sec.key)
     progress = (lambda it: tqdm(list(it), desc="verifying", leave=False)) if ctx.progress else None
@@ -214,23 +228,24 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
 
 
-def build(out_dir: Path, *, progress: bool = True, pattern: str | None = None) -> Path:
+def build(out_dir: Path, *, progress: bool = True, pattern: str | None = None, only: str | None = None) -> Path:
     """Write ``index.html``, ``report.md``, ``report.tex`` and the ``fig-*.png`` figures into
     ``out_dir`` (created if needed); return the path of ``index.html``.
 
     ``pattern`` (a glob, as for ``proofs.run``) selects the claims that are verified; every
-    registered result is shown whatever it is. ``progress`` shows tqdm bars on stderr.
+    registered result is shown whatever it is. ``only`` (a glob on section keys) restricts the
+    model sections. ``progress`` shows tqdm bars on stderr.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = Context(out_dir, pattern=pattern, progress=progress)
-    steps = 3 + len(sections())
+    steps = 3 + len(selected_sections(only))
     with tqdm(total=steps, desc="report", unit="step", disable=not progress) as pbar:
         def bar(step: str) -> None:
             pbar.set_postfix_str(step)
             pbar.update()
 
-        doc = document(ctx, bar=bar)
+        doc = document(ctx, bar=bar, only=only)
         for fig in doc.figures:
             (out_dir / fig.filename).write_bytes(fig.png)
         _write(out_dir / "index.html", _html.render(doc))

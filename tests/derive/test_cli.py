@@ -176,3 +176,25 @@ def test_parse_value_list_round_trips(xs):
 def test_parse_value_rejects_malformed(text):
     with pytest.raises(ValueError, match=r"^lam: "):
         parse_value("lam", text)
+
+
+def test_eval_matrix_parameter_and_output_in_process(capsys, monkeypatch, tmp_path):
+    # a result with a hand-written evaluator: no kernel, so no subprocess is needed
+    import sympy as sp
+
+    import derive
+    from derive import Param, Result, real
+
+    A = sp.MatrixSymbol("A", 2, 2)
+    derive.register(Result("test.cli_matrix", title="scaled matrix", params=[Param("A", real(), ndim=2),
+                                                                            Param("c", real())],
+                           expr=sp.Symbol("c") * A, output="B",
+                           evaluator=lambda A, c: np.multiply.outer(c, A)), replace=True)
+    monkeypatch.setenv("LAZYRICH_CACHE_DIR", str(tmp_path))
+    assert main(["eval", "test.cli_matrix", "A=[[1,2],[3,4]]", "c=1,-1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["A,c,B", "1.0;2.0;3.0;4.0,1.0,1.0;2.0;3.0;4.0", "1.0;2.0;3.0;4.0,-1.0,-1.0;-2.0;-3.0;-4.0"]
+    assert main(["eval", "test.cli_matrix", "A=[[1,2],[3,4]]", "c=2", "--json"]) == 0
+    assert '"B": [[2.0, 4.0], [6.0, 8.0]]' in capsys.readouterr().out
+    assert main(["eval", "test.cli_matrix", "A=[[1,2],[3", "c=2"]) == 2
+    assert "A: expected a JSON nested list" in capsys.readouterr().err

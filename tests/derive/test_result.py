@@ -77,3 +77,49 @@ def test_piecewise_special_value_is_exact():
 def test_broadcast_mismatch_names_a_parameter():
     with pytest.raises(ValueError, match=r"^lam: parameter shapes do not broadcast"):
         derive.get("lambda_balanced.mode").evaluate(lam=np.zeros(3), s=1.0, a0=0.1, t=np.zeros(4))
+
+
+@pytest.fixture(scope="module")
+def matrix_power():
+    """A result evaluated by a hand-written evaluator, with a matrix parameter and a matrix output."""
+    A, t = sp.MatrixSymbol("A", 2, 2), sp.Symbol("t", nonnegative=True)
+
+    def evaluator(A, t):
+        w, V = np.linalg.eigh((A + A.T) / 2)
+        return np.einsum("ij,...j,kj->...ik", V, np.exp(-np.multiply.outer(t, w)), V)
+
+    result = Result(
+        "test.matrix_decay", title="exp(-tA) of a symmetric matrix",
+        params=[Param("A", real(), ndim=2), Param("t", nonnegative())],
+        expr=sp.exp(-t * A), output="E", evaluator=evaluator, conditions=["A symmetric"])
+    return derive.register(result, replace=True)
+
+
+def test_evaluator_result_checks_and_returns_matrices(matrix_power):
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    E = matrix_power.evaluate(A=A, t=[0.0, 1.0])
+    assert E.shape == (2, 2, 2)
+    np.testing.assert_allclose(E[0], np.eye(2), atol=1e-15)
+    w, V = np.linalg.eigh(A)
+    np.testing.assert_allclose(E[1], V @ np.diag(np.exp(-w)) @ V.T, rtol=1e-14)
+    with pytest.raises(ValueError, match=r"^A: must be a 2-D array"):
+        matrix_power.evaluate(A=[1.0, 2.0], t=0.0)
+    with pytest.raises(ValueError, match=r"^A: must be finite"):
+        matrix_power.evaluate(A=[[np.inf, 0.0], [0.0, 1.0]], t=0.0)
+    with pytest.raises(NotImplementedError, match="evaluator"):
+        matrix_power.python(A=A, t=0.0)
+    assert "(2-D array)" in " ".join(matrix_power.conditions_all())
+
+
+def test_evaluator_nan_is_a_bug_not_a_number():
+    r = Result("test.nan_evaluator", title="returns NaN", params=[Param("x", real())],
+               expr=sp.Symbol("x"), evaluator=lambda x: np.full(np.shape(x), np.nan))
+    with pytest.raises(FloatingPointError, match="NaN"):
+        r.evaluate(x=1.0)
+
+
+def test_param_ndim():
+    assert Param("v", vector=True).ndim == 1 and Param("M", ndim=2).vector
+    assert Param("x").ndim == 0 and not Param("x").vector
+    with pytest.raises(ValueError, match="ndim"):
+        Param("x", vector=True, ndim=0)

@@ -23,7 +23,7 @@ NO_CLAIM = "report-test: matches no claim"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    index = report.build(out, progress=True, pattern=NO_CLAIM)
+    index = report.build(out, progress=True, pattern=NO_CLAIM, only="lambda_balanced")
     return out, index
 
 
@@ -138,3 +138,9 @@ def test_section_registry():
         @report.section("lambda_balanced")
         def other(ctx):  # pragma: no cover - never called
             return report.SectionContent("x")
+
+
+def test_only_selects_sections_by_glob():
+    assert [s.key for s in _build.selected_sections("lambda_bal*")] == ["lambda_balanced"]
+    with pytest.raises(ValueError, match=r"^only: no report section matches 'nope\*'"):
+        _build.selected_sections("nope*")

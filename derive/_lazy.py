@@ -1,0 +1,1 @@
+"""(Placeholder, being written) lazy.*: gradient flow with a fixed kernel (issue 7)."""

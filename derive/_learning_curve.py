@@ -1,0 +1,1 @@
+"""(Placeholder, being written) learning_curve.*: kernel-regression learning curves (issue 6)."""

@@ -1,0 +1,1 @@
+"""(Placeholder, being written) diagonal.*: diagonal linear networks, pretraining and fine-tuning (issue 8)."""

@@ -1,0 +1,1 @@
+"""(Placeholder, being written) hermite.*: normalised Hermite coefficients and information exponents (issue 7)."""

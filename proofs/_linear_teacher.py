@@ -1,0 +1,1 @@
+"""(Placeholder, being written) linear_teacher.*: fine-tuning linear regression from source weights (issue 5)."""

@@ -1,0 +1,1 @@
+"""(Placeholder, being written) Report section: diagonal linear networks (issue 8)."""

@@ -1,0 +1,1 @@
+"""(Placeholder, being written) Report section: fine-tuning from linear teachers (issue 5)."""
