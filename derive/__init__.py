@@ -1,8 +1,9 @@
 """lazyrich derive: the symbolic layer.
 
 Named closed-form results (``get``, ``names``, ``register``), their parameters and
-domains, LaTeX and citations. One solvable model per private module; importing
-``derive`` registers them all.
+domains, LaTeX and citations. One solvable model per private module, imported (and
+its results registered) on first use: ``get(name)`` loads the model it needs,
+``names()`` loads them all.
 """
 
 from ._citations import bibtex as bibtex
@@ -18,21 +19,25 @@ from ._domain import (
 )
 from ._registry import get as get, names as names, register as register
 from ._result import Output as Output, Result as Result
-from . import _lambda_balanced, _saxe  # noqa: F401,E402  (register lambda_balanced.*, saxe.*)
-from . import (  # noqa: F401,E402  (register their results)
-    _deep_linear,
-    _deterministic_equivalent,
-    _diagonal,
-    _hermite,
-    _lambda_balanced_matrix,
-    _lazy,
-    _learning_curve,
-    _linear_teacher,
-    _relu,
-    _single_index,
-    _single_neuron,
-    _transfer,
-)
+from ._registry import declare as _declare
+
+# the model modules, imported on first use of a result they register (see _registry)
+for _prefix, _modules in {
+    "lambda_balanced": ("_lambda_balanced", "_lambda_balanced_matrix"),
+    "saxe": ("_saxe",),
+    "linear_teacher": ("_linear_teacher", "_deterministic_equivalent"),
+    "deep_linear": ("_deep_linear",),
+    "learning_curve": ("_learning_curve",),
+    "transfer": ("_transfer",),
+    "diagonal": ("_diagonal",),
+    "single_neuron": ("_single_neuron",),
+    "lazy": ("_lazy",),
+    "hermite": ("_hermite",),
+    "single_index": ("_single_index",),
+    "relu": ("_relu",),
+}.items():
+    _declare(_prefix, *(f"{__name__}.{m}" for m in _modules))
+del _prefix, _modules
 
 __all__ = [
     "Constraint", "Domain", "Output", "Param", "Result", "bibtex", "get", "integer", "interval",
