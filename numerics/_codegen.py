@@ -14,7 +14,7 @@ The pipeline (DESIGN.md, "Numerics"):
 
 A module holds one scalar kernel ``kernel(*scalars, *vectors)`` compiled with an
 explicit float64 signature, ``cache=True`` and ``error_model='numpy'``, and one
-parallel grid driver ``grid`` (see :mod:`numerics._driver`).
+grid driver ``grid``, run on a thread pool (see :mod:`numerics._driver`).
 
 Two kinds of kernel are supported:
 

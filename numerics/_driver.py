@@ -1,4 +1,4 @@
-"""The parallel grid driver and the implicit-equation solver emitted into every kernel module.
+"""The grid driver and the implicit-equation solver emitted into every kernel module.
 
 Both are fixed, hand-written templates: generated code stays dumb (one scalar
 kernel per result), the loops that make it fast stay readable here.
@@ -6,17 +6,32 @@ kernel per result), the loops that make it fast stay readable here.
 The grid driver evaluates the scalar kernel at every point of the NumPy
 broadcast of its scalar arguments *without materialising the broadcast*: each
 argument is passed as its own compact data plus integer strides (0 along the
-axes it is broadcast over). The outer axes are flattened and split across
-threads with ``prange``; the last axis is the inner loop. It counts the NaN
-outputs in the same pass so that the caller can refuse to return them.
+axes it is broadcast over). The outer axes are flattened; the last axis is the
+inner loop, cut into chunks when there are few outer rows. The work is a range
+of tasks (a row, or a chunk of one), and the driver is a serial ``nogil``
+function over a task range: :func:`run` hands contiguous task ranges to a pool
+of threads (``NUMBA_NUM_THREADS`` of them), which run truly in parallel because
+the driver releases the GIL. This is as fast as a ``prange`` driver on large
+grids, faster on small ones (no thread launch below :data:`SERIAL_BELOW` points),
+and it compiles about four times faster: Numba's parfor passes cost seconds per
+kernel. The driver counts the NaN outputs in the same pass so that the caller can
+refuse to return them.
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
-DRIVER_VERSION = "5"
+DRIVER_VERSION = "6"
 CHUNK = 4096
+#: grids smaller than this run on the calling thread
+SERIAL_BELOW = 32768
+#: tasks handed to each thread (several, so that uneven rows still balance)
+SPLIT_PER_THREAD = 4
 
 NEWTON_TEMPLATE = '''\
 @numba.njit(cache=True, error_model='numpy')
@@ -63,28 +78,27 @@ def _safeguarded_newton(lo, hi, x, {args}):
 
 
 def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
-    """Source of ``grid(x0.., strides, shape, out, v0..) -> int`` (number of NaN points)."""
+    """Source of ``grid(x0.., strides, shape, nchunk, task0, task1, out, v0..) -> int``.
+
+    Evaluates tasks ``task0 <= task < task1`` (task = row * nchunk + chunk) and returns the
+    number of points where some output is NaN.
+    """
     xs = [f"x{k}" for k in range(nscalars)]
     vs = [f"v{k}" for k in range(nvectors)]
-    params = ", ".join(xs + ["strides", "shape", "out"] + vs)
-    sig = ", ".join(["float64[::1]"] * nscalars + ["int64[:, ::1]", "int64[::1]", "float64[:, :, ::1]"]
-                    + ["float64[::1]"] * nvectors)
+    params = ", ".join(xs + ["strides", "shape", "nchunk", "task0", "task1", "out"] + vs)
+    sig = ", ".join(["float64[::1]"] * nscalars + ["int64[:, ::1]", "int64[::1]", "int64", "int64", "int64",
+                                                    "float64[:, :, ::1]"] + ["float64[::1]"] * nvectors)
     lines = [
-        f"@numba.njit('int64({sig})', cache=True, parallel=True, error_model='numpy')",
+        f"@numba.njit('int64({sig})', cache=True, nogil=True, error_model='numpy')",
         f"def grid({params}):",
         "    nd = shape.shape[0]",
         "    inner = shape[nd - 1]",
-        "    nouter = out.shape[1]",
         "    nbad = 0",
         "    div = np.ones(nd, dtype=np.int64)",  # div[d] = prod(shape[d+1:nd-1])
         "    for d in range(nd - 3, -1, -1):",
         "        div[d] = div[d + 1] * shape[d + 1]",
-        # with few outer rows (a 1-D grid has one) the last axis is cut into chunks of
-        # about CHUNK points so that the work still spreads over the threads; with many
-        # rows whole rows are the tasks (chunking them costs ~15%)
-        f"    nchunk = 1 if nouter >= 64 else (inner + {CHUNK - 1}) // {CHUNK}",
-        "    csize = (inner + nchunk - 1) // max(nchunk, 1)",
-        "    for task in prange(nouter * nchunk):",
+        "    csize = (inner + nchunk - 1) // nchunk",
+        "    for task in range(task0, task1):",
         "        r = task // nchunk",
         "        j0 = (task - r * nchunk) * csize",
         "        j1 = min(j0 + csize, inner)",
@@ -97,22 +111,36 @@ def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
     lines += [f"            o{k} += q * strides[{k}, d]" for k in range(nscalars)]
     lines += [f"        s{k} = strides[{k}, nd - 1]" for k in range(nscalars)]
     call_args = ", ".join([f"x{k}[o{k} + j * s{k}]" for k in range(nscalars)] + vs)
-    # one row of each output as a 1-D view, and a NaN count per row added to the
-    # reduction once: per-point updates of a prange reduction variable cost ~20%
     lines += [f"        row{k} = out[{k}, r]" for k in range(nout)]
     lines += [
-        "        bad = 0",
         "        for j in range(j0, j1):",
         f"            y = kernel({call_args})",
     ]
     if nout == 1:
-        lines += ["            row0[j] = y", "            if y != y:", "                bad += 1"]
+        lines += ["            row0[j] = y", "            if y != y:", "                nbad += 1"]
     else:
         lines += [f"            row{k}[j] = y[{k}]" for k in range(nout)]
         cond = " or ".join(f"y[{k}] != y[{k}]" for k in range(nout))
-        lines += [f"            if {cond}:", "                bad += 1"]
-    lines += ["        nbad += bad", "    return nbad"]
+        lines += [f"            if {cond}:", "                nbad += 1"]
+    lines += ["    return nbad"]
     return "\n".join(lines) + "\n"
+
+
+def threads() -> int:
+    """Threads used by the grid driver: ``NUMBA_NUM_THREADS`` (all cores unless the user limits it)."""
+    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers != threads():
+            _POOL = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="lazyrich-grid")
+        return _POOL
 
 
 def compact(a: np.ndarray) -> np.ndarray:
@@ -165,9 +193,19 @@ def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int) 
     inner = full[-1]
     nouter = int(np.prod(full[:-1], dtype=np.int64))
     out = np.empty((nout, nouter, inner), dtype=np.float64)
-    if out.size:
-        nbad = module.grid(*bases, strides, np.asarray(full, dtype=np.int64), out,
-                           *[_whole(v) for v in vectors])
-    else:
-        nbad = 0
-    return out.reshape((nout,) + shape), int(nbad)
+    if not out.size:
+        return out.reshape((nout,) + shape), 0
+    # few outer rows (a 1-D grid has one): cut the last axis into chunks so that the work spreads
+    nchunk = 1 if nouter >= 64 else max(1, -(-inner // CHUNK))
+    ntask = nouter * nchunk
+    head = (*bases, strides, np.asarray(full, dtype=np.int64), nchunk)
+    vecs = [_whole(v) for v in vectors]
+    npts = nouter * inner
+    nworkers = threads()
+    if npts < SERIAL_BELOW or nworkers == 1 or ntask == 1:
+        return out.reshape((nout,) + shape), int(module.grid(*head, 0, ntask, out, *vecs))
+    nsplit = min(ntask, nworkers * SPLIT_PER_THREAD)
+    edges = [ntask * k // nsplit for k in range(nsplit + 1)]
+    futures = [_pool().submit(module.grid, *head, a, b, out, *vecs) for a, b in zip(edges, edges[1:]) if b > a]
+    nbad = sum(int(f.result()) for f in futures)
+    return out.reshape((nout,) + shape), nbad

@@ -3,7 +3,7 @@
 ``compile_kernel(spec)`` returns a :class:`Kernel`: the scalar Numba function
 (``kernel.scalar``), the pure-Python function it was compiled from
 (``kernel.python``), the source path, and ``kernel(*arrays, vectors=...)`` which
-runs the parallel grid driver over the broadcast of the arrays.
+runs the grid driver over the broadcast of the arrays, on all threads.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_source_header_decorators_and_signature():
     src = generate_source(multi_spec())
     assert "\nimport math\n" in src
     assert "kernel = numba.njit('UniTuple(float64, 6)(float64, float64)', cache=True, error_model='numpy')(_scalar)" in src
-    grid_line = next(line for line in src.splitlines() if "parallel=True" in line)
+    grid_line = next(line for line in src.splitlines() if "nogil=True" in line)
     assert "cache=True" in grid_line and "error_model='numpy'" in grid_line
     assert "numpy.select" not in src and "select(" not in src
     single = generate_source(KernelSpec("cg_one", (x,), (sp.sin(x),)))

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 from numerics import CACHE_ENV_VAR, KernelSpec, compile_kernel
+from numerics import _driver
 from numerics._driver import compact, layout
 
 x, y, z = sp.symbols("x y z", real=True)
@@ -247,3 +248,14 @@ def test_nan_count_property(kern, shapes, seed):
     expected = int(np.count_nonzero(np.broadcast_to(xa < 0, shapes.result_shape)))
     assert nbad == expected
     assert np.isnan(vals[1]).sum() == expected and not np.isnan(vals[0]).any()
+
+
+@pytest.mark.parametrize("shape", [(100_003,), (3, 40_001), (70, 1000)])
+def test_threaded_split_equals_one_thread(kern, monkeypatch, shape):
+    rng = np.random.default_rng(11)
+    xa = rng.uniform(-1.0, 4.0, shape)
+    vals, nbad = kern(xa, 1.5, 0.0)
+    monkeypatch.setattr(_driver, "threads", lambda: 1)
+    one, nbad1 = kern(xa, 1.5, 0.0)
+    np.testing.assert_array_equal(vals, one)
+    assert nbad == nbad1 == np.count_nonzero(xa < 0)
