@@ -19,6 +19,7 @@ from ._domain import (
 )
 from ._registry import get as get, names as names, register as register
 from ._result import Output as Output, Result as Result
+from ._sweep import SweepDomainWarning as SweepDomainWarning, sweep as sweep
 from ._registry import declare as _declare
 
 # the model modules, imported on first use of a result they register (see _registry)
@@ -41,5 +42,5 @@ del _prefix, _modules
 
 __all__ = [
     "Constraint", "Domain", "Output", "Param", "Result", "bibtex", "get", "integer", "interval",
-    "names", "nonnegative", "positive", "real", "register",
+    "names", "nonnegative", "positive", "real", "register", "sweep", "SweepDomainWarning",
 ]

@@ -48,6 +48,19 @@ class Domain:
         kind = "an integer" if self.integer else ("real (inf allowed)" if self.allow_inf else "finite real")
         return f"{name} is {kind}" + (" with " + " and ".join(parts) if parts else "")
 
+    def contains(self, x: np.ndarray) -> np.ndarray:
+        """Boolean mask of the entries of ``x`` inside the domain (NaN is never inside)."""
+        x = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = ~np.isnan(x) if self.allow_inf else np.isfinite(x)
+            if self.lo > -math.inf:
+                ok &= (x > self.lo) if self.lo_open else (x >= self.lo)
+            if self.hi < math.inf:
+                ok &= (x < self.hi) if self.hi_open else (x <= self.hi)
+            if self.integer:
+                ok &= x == np.round(x)
+        return ok
+
     def violations(self, x: np.ndarray) -> tuple[np.ndarray, str]:
         """Boolean mask of entries outside the domain, and the first reason found."""
         bad = np.isnan(x)

@@ -7,6 +7,8 @@ Commands::
     lazyrich cite NAME                     BibTeX of the references
     lazyrich eval NAME key=value ... [--json]
                                            evaluate on a grid; CSV (or JSON records) on stdout
+    lazyrich sweep NAME key=value ... --out FILE [--zip a,b] [--chunk N] [--dask ADDRESS]
+                                           evaluate on a grid into a labelled .nc or .zarr dataset
     lazyrich verify [PATTERN] [--json]     check the claims (``python -m proofs``)
     lazyrich report [--out DIR] [--only GLOB]
                                            write the HTML verification report
@@ -195,6 +197,38 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    import warnings
+
+    from ._sweep import SweepDomainWarning, sweep
+
+    r = _result(args.name)
+    values = _assignments(r, args.assignments)
+    axes = {p.name: (values[p.name] if p.vector or values[p.name].size > 1 else float(values[p.name][0]))
+            for p in r.params}
+    zips = [tuple(k.strip() for k in group.split(",")) for group in args.zip]
+    client = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SweepDomainWarning)
+            ds = sweep(r.name, zip=zips, out=args.out, chunk_points=args.chunk, progress=True,
+                       backend="dask" if client is not None else "local", client=client, **axes)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        if client is not None:
+            client.close()
+    for w in caught:
+        print(f"lazyrich sweep: {w.message}", file=sys.stderr)
+    sizes = " x ".join(f"{d}={n}" for d, n in ds.sizes.items()) or "1 point"
+    print(f"wrote {args.out}: {r.name} over {sizes}; {ds.attrs['invalid_points']} point(s) outside the domain")
+    return 0
+
+
 def cmd_verify(args) -> int:
     # imported here, not at module level: proofs imports derive, never the reverse
     import proofs
@@ -249,6 +283,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignments", nargs="*", metavar="key=value", help="one per parameter")
     p.add_argument("--json", action="store_true", help="print a JSON list of records instead of CSV")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "sweep", help="evaluate a result on a grid into a .nc or .zarr dataset",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Evaluate a result on the Cartesian product of the given values (as for eval) and\n"
+                    "write a labelled dataset (xarray): coordinates are the parameters, variables the\n"
+                    "outputs, attributes the LaTeX, conditions, citation and version. .zarr streams\n"
+                    "chunk by chunk (any size); .nc is computed in memory. Points outside the domain\n"
+                    "are NaN and counted.",
+        epilog="example: lazyrich sweep lambda_balanced.mode lam=-5:5:101 s=1 a0=0.01 t=0:10:201 --out mode.nc")
+    p.add_argument("name", help="result name, e.g. lambda_balanced.mode")
+    p.add_argument("assignments", nargs="*", metavar="key=value", help="one per parameter")
+    p.add_argument("--out", required=True, metavar="FILE", help="output file, ending in .nc or .zarr")
+    p.add_argument("--zip", action="append", default=[], metavar="A,B",
+                   help="zip these equal-length axes into one dimension (repeatable)")
+    p.add_argument("--chunk", type=int, default=1 << 20, metavar="N", help="points per chunk (default 2^20)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the chunks on the Dask scheduler at ADDRESS (e.g. tcp://host:8786)")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("verify", help="check the claims (python -m proofs)",
                        description="Check every claim (matching PATTERN) and print a table; "

@@ -20,6 +20,7 @@ refuse to return them.
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -126,8 +127,18 @@ def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: environment variable limiting the grid driver's threads (e.g. 1 in single-threaded Dask workers)
+THREADS_ENV_VAR = "LAZYRICH_THREADS"
+
+
 def threads() -> int:
-    """Threads used by the grid driver: ``NUMBA_NUM_THREADS`` (all cores unless the user limits it)."""
+    """Threads used by the grid driver: ``$LAZYRICH_THREADS`` if set, else ``NUMBA_NUM_THREADS``
+    (all cores unless the user limits it)."""
+    env = os.environ.get(THREADS_ENV_VAR, "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"{THREADS_ENV_VAR}: must be a positive integer, got {env!r}")
+        return int(env)
     return max(1, int(numba.config.NUMBA_NUM_THREADS))
 
 

@@ -1,0 +1,68 @@
+"""The Dask backend of :func:`derive.sweep`: the same chunks, as tasks of a Dask graph.
+
+Each task receives the result's *registry name* and its chunk's parameter values,
+looks the result up on the worker (``derive.get``) and evaluates it there: the
+kernel is compiled (or loaded from the worker's disk cache) once per worker
+process, and nothing lambdified or compiled is ever pickled. The graph runs on any
+``distributed.Client`` (a ``LocalCluster`` or a real cluster) or on Dask's default
+scheduler; the values are identical to the local backend's, chunk for chunk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._result import Result
+from ._sweep import Plan, _coords, _output_dims, _say_invalid, attributes, evaluate_block
+
+
+def chunk_task(name: str, plan: Plan, block: tuple[slice, ...]) -> tuple[tuple[np.ndarray, ...], int]:
+    """Run on a worker: the outputs over one chunk (in output order) and its count of invalid points."""
+    from ._registry import get
+
+    result = get(name)
+    outs, ninvalid = evaluate_block(result, plan, block)
+    return tuple(outs[k] for k in result.output_names), ninvalid
+
+
+def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None):
+    """Build the sweep as a Dask graph and compute it (with ``client`` when given)."""
+    import dask
+    import dask.array as da
+    import xarray as xr
+
+    blocks = list(p.blocks())
+    # the first chunk, evaluated here, tells the shapes of matrix-valued outputs
+    sample, _ = evaluate_block(result, p, blocks[0])
+    extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
+    shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
+    keys = [tuple((s.start, s.stop) for s in b) for b in blocks]
+    tasks = {key: dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b) for key, b in zip(keys, blocks)}
+    counts = [tasks[key][1] for key in keys]
+    grids = {}
+    nblocks = tuple(len(c) for c in p.block_chunks())
+    for k, key in enumerate(result.output_names):
+        pieces = np.empty(nblocks, dtype=object)
+        for bkey, b in zip(keys, blocks):
+            index = tuple(s.start // c for s, c in zip(b, p.chunks))
+            shape = tuple(s.stop - s.start for s in b) + extras[key]
+            pieces[index] = da.from_delayed(tasks[bkey][0][k], shape=shape, dtype=np.float64)
+        grids[key] = da.block(pieces.tolist()) if pieces.ndim else pieces[()]
+    dims = _output_dims(result, p, sample)
+    ds = xr.Dataset({k: (dims[k], v) for k, v in grids.items()}, coords=_coords(p), attrs=attributes(result, p))
+    compute = client.compute if client is not None else None
+    if compute is not None:
+        ds, ninvalid = client.gather(client.compute([ds, dask.delayed(sum)(counts)]))
+    else:
+        ds, ninvalid = dask.compute(ds, dask.delayed(sum)(counts))
+    ds.attrs["invalid_points"] = int(ninvalid)
+    _say_invalid(result.name, int(ninvalid), p.points)
+    if out is not None:
+        path = Path(out)
+        if path.suffix == ".zarr":
+            ds.to_zarr(path, mode="w", consolidated=False)
+        else:
+            ds.to_netcdf(path)
+    return ds
