@@ -172,27 +172,38 @@ def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...]) -> tupl
             args[key] = vals[sl].reshape(axis)
     for key, v in plan.fixed.items():
         args[key] = np.asarray(v)
-    valid = np.ones(shape, dtype=bool)
+    # the mask is built only where something is invalid: on a clean chunk the sweep costs
+    # what the kernel costs
+    valid = None
     for p in result.scalar_params:
-        valid &= p.domain.contains(args[p.name])
-    for c in result.constraints:
-        with np.errstate(all="ignore"):
-            merged = {**args, **plan.vectors}
-            valid &= np.asarray(c.test(**{k: merged[k] for k in c.params}), dtype=bool)
-    ninvalid = int(valid.size - np.count_nonzero(valid))
+        ok = p.domain.contains(args[p.name])
+        if not ok.all():
+            valid = np.broadcast_to(ok, shape).copy() if valid is None else valid & ok
+    if result.constraints:
+        merged = {**args, **plan.vectors}
+        for c in result.constraints:
+            with np.errstate(all="ignore"):
+                ok = np.asarray(c.test(**{k: merged[k] for k in c.params}), dtype=bool)
+            if not ok.all():
+                valid = np.broadcast_to(ok, shape).copy() if valid is None else valid & ok
+    ninvalid = 0 if valid is None else int(valid.size - np.count_nonzero(valid))
     if result._evaluator is not None:
-        outs = _evaluate_custom(result, args, plan.vectors, valid, shape)
+        outs = _evaluate_custom(result, args, plan.vectors, np.ones(shape, bool) if valid is None else valid, shape)
+        nbad = None
     else:
         arrays = [args[p.name] for p in result.scalar_params]
-        vals, _ = result.kernel(*arrays, vectors=[plan.vectors[p.name] for p in result.vector_params])
-        vals = np.broadcast_to(vals, (vals.shape[0],) + shape)
+        vals, nbad = result.kernel(*arrays, vectors=[plan.vectors[p.name] for p in result.vector_params])
         outs = {}
         for name, v in zip(result.output_names, vals):
-            v = np.array(v)  # own, writable
-            v[~valid] = np.nan
+            if valid is not None:
+                v[~valid] = np.nan
             outs[name] = v
+    if nbad == 0 and valid is None:
+        return outs, 0
     for name, v in outs.items():
-        bad = np.isnan(v).reshape(shape + (-1,)).any(axis=-1) & valid
+        bad = np.isnan(v).reshape(shape + (-1,)).any(axis=-1)
+        if valid is not None:
+            bad &= valid
         if bad.any():
             where = {k: float(np.broadcast_to(a, shape)[tuple(np.argwhere(bad)[0])]) for k, a in args.items()}
             raise FloatingPointError(f"{result.name}: output {name} is NaN at {int(bad.sum())} valid point(s) of "

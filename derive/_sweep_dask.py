@@ -34,9 +34,12 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None):
     import xarray as xr
 
     blocks = list(p.blocks())
-    # the first chunk, evaluated here, tells the shapes of matrix-valued outputs
-    sample, _ = evaluate_block(result, p, blocks[0])
-    extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
+    if result._evaluator is None:  # a generated kernel: one scalar per output and point
+        sample = None
+        extras = {k: () for k in result.output_names}
+    else:  # the first chunk, evaluated here, tells the shapes of matrix-valued outputs
+        sample, _ = evaluate_block(result, p, blocks[0])
+        extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
     shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
     keys = [tuple((s.start, s.stop) for s in b) for b in blocks]
     tasks = {key: dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b) for key, b in zip(keys, blocks)}
