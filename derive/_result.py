@@ -211,6 +211,16 @@ class Result:
         """The compiled :class:`numerics.Kernel` (generated and cached on first use)."""
         return compile_kernel(self.kernel_spec())
 
+    def device_kernel(self, device: str = "cpu"):
+        """The compiled kernel for ``device`` (``"cpu"`` or ``"cuda"``), called as ``k(*arrays, vectors=...)``."""
+        if device == "cpu":
+            return self.kernel
+        if self._evaluator is not None:
+            raise ValueError(f"device: {self.name} has no generated kernel to run on {device}")
+        from numerics import cuda_kernel
+
+        return cuda_kernel(self.kernel)
+
     def check(self, params: dict) -> dict[str, np.ndarray]:
         """Validate parameter values; return them as float64 arrays or raise ``ValueError``."""
         known = {p.name for p in self.params}
@@ -235,19 +245,26 @@ class Result:
             c.check(values)
         return values
 
-    def evaluate(self, **params):
+    def evaluate(self, device: str = "cpu", **params):
         """Evaluate over the NumPy broadcast of the scalar parameters (vector parameters whole).
 
         Returns an array of the broadcast shape (a NumPy scalar for scalar input),
         or a dict of such arrays keyed by output name when there are several outputs.
-        Raises ``ValueError`` for invalid input; never returns NaN.
+        Raises ``ValueError`` for invalid input; never returns NaN. ``device="cuda"``
+        runs the same generated kernel on the GPU (:mod:`numerics._cuda`;
+        ``numerics.NoGPUError`` where there is none).
         """
         values = self.check(params)
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device: must be 'cpu' or 'cuda', got {device!r}")
         if self._evaluator is not None:
+            if device != "cpu":
+                raise ValueError(f"device: {self.name} is evaluated by a hand-written evaluator, which runs on the "
+                                 "CPU only; device='cuda' needs a generated elementwise kernel")
             return self._evaluate_custom(values)
         arrays = [values[p.name] for p in self.scalar_params]
         vectors = [values[p.name] for p in self.vector_params]
-        out, nbad = self.kernel(*arrays, vectors=vectors)
+        out, nbad = self.device_kernel(device)(*arrays, vectors=vectors)
         if nbad:
             idx = np.argwhere(np.isnan(out).any(axis=0))[0] if out.ndim > 1 else ()
             where = {p.name: float(np.broadcast_to(values[p.name], out.shape[1:])[tuple(idx)])

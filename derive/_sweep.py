@@ -160,7 +160,8 @@ def plan(result: Result, axes: Mapping[str, object], zip_axes: Sequence[Sequence
     return Plan(result.name, tuple(dims), fixed, vectors, chunk_shape(shape, chunk_points))
 
 
-def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...]) -> tuple[dict[str, np.ndarray], int]:
+def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...],
+                   device: str = "cpu") -> tuple[dict[str, np.ndarray], int]:
     """Outputs over one chunk (points outside the domain NaN) and the number of such points."""
     nd = len(plan.dims)
     shape = tuple(s.stop - s.start for s in block)
@@ -192,7 +193,8 @@ def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...]) -> tupl
         nbad = None
     else:
         arrays = [args[p.name] for p in result.scalar_params]
-        vals, nbad = result.kernel(*arrays, vectors=[plan.vectors[p.name] for p in result.vector_params])
+        vals, nbad = result.device_kernel(device)(*arrays,
+                                                  vectors=[plan.vectors[p.name] for p in result.vector_params])
         outs = {}
         for name, v in zip(result.output_names, vals):
             if valid is not None:
@@ -284,7 +286,7 @@ def _progress(total: int, enabled: bool, desc: str):
 
 def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | None = None,  # noqa: A002
           backend: str = "local", client=None, chunk_points: int = DEFAULT_CHUNK_POINTS,
-          max_memory: int = DEFAULT_MAX_MEMORY, progress: bool = True, **axes):
+          max_memory: int = DEFAULT_MAX_MEMORY, progress: bool = True, device: str = "cpu", **axes):
     """Evaluate the result ``name`` over the product of ``axes``; return an ``xarray.Dataset``.
 
     Each keyword is a parameter: a number (fixed), a 1-D array (an axis), or for a
@@ -292,7 +294,8 @@ def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | Non
     axes ``a`` and ``b`` one dimension ``a_b``. Dimensions follow the result's
     parameter order. ``out`` ends in ``.zarr`` (streamed chunk by chunk) or ``.nc``.
     ``backend="dask"`` runs the chunks as Dask tasks on ``client`` (any
-    ``distributed.Client``; the default scheduler when None). Points outside the
+    ``distributed.Client``; the default scheduler when None). ``device="cuda"`` runs the
+    chunks' kernels on the GPU (generated kernels only). Points outside the
     domain are NaN, counted in ``attrs["invalid_points"]`` and reported by a
     :class:`SweepDomainWarning`.
 
@@ -305,6 +308,10 @@ def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | Non
     result = get(name)
     if backend not in ("local", "dask"):
         raise ValueError(f"backend: must be 'local' or 'dask', got {backend!r}")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device: must be 'cpu' or 'cuda', got {device!r}")
+    if device == "cuda" and result._evaluator is not None:
+        raise ValueError(f"device: {name} is evaluated by a hand-written evaluator, which runs on the CPU only")
     if chunk_points < 1:
         raise ValueError(f"chunk_points: must be >= 1, got {chunk_points}")
     p = plan(result, axes, zip, chunk_points)
@@ -314,22 +321,22 @@ def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | Non
     if backend == "dask":
         from ._sweep_dask import sweep_dask
 
-        return sweep_dask(result, p, out=out, client=client)
+        return sweep_dask(result, p, out=out, client=client, device=device)
     if suffix == ".zarr":
         from ._sweep_store import stream_zarr
 
-        return stream_zarr(result, p, Path(out), progress=progress)
+        return stream_zarr(result, p, Path(out), progress=progress, device=device)
     nbytes = 8 * p.points * max(1, len(result.output_names))
     if nbytes > max_memory:
         raise ValueError(f"out: the grid of {p.points} points needs {nbytes / 2**30:.1f} GiB in memory "
                          f"(max_memory = {max_memory / 2**30:.1f} GiB); give out='....zarr' to stream it to disk")
-    ds = in_memory(result, p, progress=progress)
+    ds = in_memory(result, p, progress=progress, device=device)
     if suffix == ".nc":
         ds.to_netcdf(out)
     return ds
 
 
-def in_memory(result: Result, p: Plan, *, progress: bool = False):
+def in_memory(result: Result, p: Plan, *, progress: bool = False, device: str = "cpu"):
     """Evaluate every chunk into NumPy arrays and wrap them in a Dataset."""
     import xarray as xr
 
@@ -338,7 +345,7 @@ def in_memory(result: Result, p: Plan, *, progress: bool = False):
     blocks = list(p.blocks())
     with _progress(len(blocks), progress, result.name) as bar:
         for block in blocks:
-            outs, nbad = evaluate_block(result, p, block)
+            outs, nbad = evaluate_block(result, p, block, device)
             ninvalid += nbad
             for key, v in outs.items():
                 if key not in values:

@@ -18,16 +18,17 @@ from ._result import Result
 from ._sweep import Plan, _coords, _output_dims, _say_invalid, attributes, evaluate_block
 
 
-def chunk_task(name: str, plan: Plan, block: tuple[slice, ...]) -> tuple[tuple[np.ndarray, ...], int]:
+def chunk_task(name: str, plan: Plan, block: tuple[slice, ...],
+               device: str = "cpu") -> tuple[tuple[np.ndarray, ...], int]:
     """Run on a worker: the outputs over one chunk (in output order) and its count of invalid points."""
     from ._registry import get
 
     result = get(name)
-    outs, ninvalid = evaluate_block(result, plan, block)
+    outs, ninvalid = evaluate_block(result, plan, block, device)
     return tuple(outs[k] for k in result.output_names), ninvalid
 
 
-def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None):
+def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, device: str = "cpu"):
     """Build the sweep as a Dask graph and compute it (with ``client`` when given)."""
     import dask
     import dask.array as da
@@ -42,7 +43,7 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None):
         extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
     shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
     keys = [tuple((s.start, s.stop) for s in b) for b in blocks]
-    tasks = {key: dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b) for key, b in zip(keys, blocks)}
+    tasks = {key: dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, device) for key, b in zip(keys, blocks)}
     counts = [tasks[key][1] for key in keys]
     grids = {}
     nblocks = tuple(len(c) for c in p.block_chunks())

@@ -19,13 +19,13 @@ from ._result import Result
 from ._sweep import Plan, _coords, _output_dims, _progress, _say_invalid, attributes, evaluate_block
 
 
-def stream_zarr(result: Result, p: Plan, path: Path, *, progress: bool = False):
+def stream_zarr(result: Result, p: Plan, path: Path, *, progress: bool = False, device: str = "cpu"):
     """Evaluate the sweep into the Zarr store ``path`` (overwritten); return it opened lazily."""
     import xarray as xr
     import zarr
 
     blocks = list(p.blocks())
-    first, nbad0 = evaluate_block(result, p, blocks[0])
+    first, nbad0 = evaluate_block(result, p, blocks[0], device)
     dims = _output_dims(result, p, {k: v for k, v in first.items()})
     coords = _coords(p)
     template = xr.Dataset(coords=coords, attrs=attributes(result, p) | {"invalid_points": -1})
@@ -65,7 +65,7 @@ def stream_zarr(result: Result, p: Plan, path: Path, *, progress: bool = False):
             for block in blocks[1:]:
                 if errors:
                     break
-                outs, nbad = evaluate_block(result, p, block)
+                outs, nbad = evaluate_block(result, p, block, device)
                 ninvalid += nbad
                 pending.put((block, outs))
                 bar.update()
