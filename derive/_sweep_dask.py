@@ -56,17 +56,26 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
         grids[key] = da.block(pieces.tolist()) if pieces.ndim else pieces[()]
     dims = _output_dims(result, p, sample)
     ds = xr.Dataset({k: (dims[k], v) for k, v in grids.items()}, coords=_coords(p), attrs=attributes(result, p))
-    compute = client.compute if client is not None else None
-    if compute is not None:
-        ds, ninvalid = client.gather(client.compute([ds, dask.delayed(sum)(counts)]))
-    else:
-        ds, ninvalid = dask.compute(ds, dask.delayed(sum)(counts))
+    total = dask.delayed(sum)(counts)
+
+    def run(*collections):
+        if client is not None:
+            return tuple(client.gather(client.compute(list(collections))))
+        return dask.compute(*collections)
+
+    path = None if out is None else Path(out)
+    if path is not None and path.suffix == ".zarr":
+        # the workers write their chunks into the store themselves: nothing large comes back
+        ds.attrs["invalid_points"] = -1
+        _, ninvalid = run(ds.to_zarr(path, mode="w", compute=False, consolidated=False), total)
+        import zarr
+
+        zarr.open_group(str(path), mode="r+").attrs["invalid_points"] = int(ninvalid)
+        _say_invalid(result.name, int(ninvalid), p.points)
+        return xr.open_zarr(path, consolidated=False)
+    ds, ninvalid = run(ds, total)
     ds.attrs["invalid_points"] = int(ninvalid)
     _say_invalid(result.name, int(ninvalid), p.points)
-    if out is not None:
-        path = Path(out)
-        if path.suffix == ".zarr":
-            ds.to_zarr(path, mode="w", consolidated=False)
-        else:
-            ds.to_netcdf(path)
+    if path is not None:
+        ds.to_netcdf(path)
     return ds
