@@ -141,6 +141,7 @@ def test_section_registry():
 
 
 def test_only_selects_sections_by_glob():
-    assert [s.key for s in _build.selected_sections("lambda_bal*")] == ["lambda_balanced"]
+    assert [s.key for s in _build.selected_sections("lambda_balanced")] == ["lambda_balanced"]
+    assert "lambda_balanced_matrix" in [s.key for s in _build.selected_sections("lambda_bal*")]
     with pytest.raises(ValueError, match=r"^only: no report section matches 'nope\*'"):
         _build.selected_sections("nope*")
