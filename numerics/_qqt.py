@@ -1,0 +1,529 @@
+r"""QQ^T(t) of a λ-balanced two-layer linear network: factorise once per start, then cheap per time.
+
+Setting (Dominé, Anguita et al., ICLR 2025; Anguita 2024 thesis Thm 3.3.1; λ = 0 and
+unequal widths: Braun et al. 2022): ``f(x) = W2 W1 x``, ``W1`` (Nh x Ni), ``W2``
+(No x Nh), gradient flow (tau = 1) on ``(1/2P)||W2 W1 X - Y||^2`` with whitened
+inputs, so the flow only sees ``Syx = (1/P) Y X^T``. With ``Q = [W1^T; W2]`` and the
+conserved ``W2^T W2 - W1 W1^T = lam I``,
+
+.. math:: \dot Q = F Q - \tfrac12 Q Q^\top Q, \qquad
+          F = \begin{pmatrix} -\tfrac\lambda2 I & S_{yx}^\top \\ S_{yx} & \tfrac\lambda2 I\end{pmatrix}.
+
+Its solution is ``QQ^T(t) = G M^{-1} G^T`` with ``G = e^{Ft} Q0`` and
+``M = I + int_0^t Q0^T e^{2Fs} Q0 ds`` (Fukumizu form: overflows, test oracle only).
+``F = O diag(Gamma, -Gamma, g_perp) O^T`` with ``Gamma = sqrt(s^2 + lam^2/4)`` per
+singular value ``s`` of ``Syx = U diag(s) V^T`` (compact, m = min(Ni, No) columns),
+eigenvectors ``O_+ = [V a_+; U b_+]``, ``O_- = [V a_-; U b_-]`` with
+``a_+ = A(1-X)/sqrt2``, ``b_+ = A(1+X)/sqrt2``, ``a_- = A(1+X)/sqrt2``,
+``b_- = -A(1-X)/sqrt2``, ``X = lam/(K + 2s)``, ``K = 2 Gamma``, ``A = (1+X^2)^{-1/2}``,
+and the |No - Ni| extra directions ``O_perp = [0; U_perp]`` (``g_perp = lam/2``) or
+``[V_perp; 0]`` (``g_perp = -lam/2``). With ``b = O_+^T Q0`` (m x Nh, invertible),
+``P = (O_-^T Q0) b^{-1}``, ``D = (O_perp^T Q0) b^{-1}``, ``H = b^{-T} b^{-1}`` and
+``E = e^{-Gamma t}``, factoring ``e^{Gamma t} b`` out of ``G`` gives (every
+exponential decays, since ``|g_perp| <= Gamma``):
+
+.. math:: QQ^\top(t) = Z\,C^{-1} Z^\top,\quad
+   Z = O_+ + O_- E P E + O_\perp D\,e^{(g_\perp - \Gamma)t},\quad
+   C = E H E + \psi + E P^\top \psi P E + E D^\top D E\,\phi_\perp ,
+
+``psi = (1 - E^2)/(2 Gamma)`` (``= t`` at Gamma = 0), ``phi_perp = expm1(2 g_perp t)/(2 g_perp)``
+(``= t`` at lam = 0), with ``E_i E_j phi_perp`` evaluated as
+``(e_i e_j - E_i E_j)/(2 g_perp)``, ``e = e^{(g_perp - Gamma)t}``, when ``2 g_perp t > 1``.
+This is the thesis's Thm 3.3.1(3) for Ni = No (the research note's §1.4, with its
+``B = sqrt2 b^T``) and the note's DERIVED+CHECKED unequal-width extension.
+
+Cost: the factorisation (SVD of Syx, inverse of b) once; each time then costs
+about 5.7 n^3 multiply-adds for Ni = Nh = No = n (C and its Cholesky factor on m x m,
+Z, the rotation, the triangular solve and the requested blocks only, symmetric ones
+by halves): one Numba loop nest for small m, BLAS-3 calls on one thread for large m.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from ._blas_threads import one_blas_thread
+
+COND_B_MAX = 1e8
+"""Largest cond(b) accepted: the closed form's relative error grows like cond(b) * 2^-52."""
+
+IMBALANCE_RTOL = 1e-9
+"""A start is λ-balanced when max|W2^T W2 - W1 W1^T - lam I| <= IMBALANCE_RTOL (||W1||_F^2 + ||W2||_F^2 + 1)."""
+
+WHITE_RTOL = 1e-9
+"""Inputs are whitened when max|(1/P) X X^T - I| <= WHITE_RTOL."""
+
+SIMULATOR = "numerics.simulate.matrix_gradient_flow"
+
+BLOCKS = ("W1TW1", "W2W1", "W2W2T")
+
+
+class IllConditionedStart(ValueError):
+    """The start's matrix b = O_+^T Q0 is singular or ill-conditioned (see :func:`factorise`)."""
+
+
+def _as_matrix(value, name: str, rows: int | None = None, cols: int | None = None) -> np.ndarray:
+    x = np.asarray(value, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{name}: must be a 2-D array, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name}: must be finite")
+    if rows is not None and x.shape[0] != rows:
+        raise ValueError(f"{name}: must have {rows} rows, got shape {x.shape}")
+    if cols is not None and x.shape[1] != cols:
+        raise ValueError(f"{name}: must have {cols} columns, got shape {x.shape}")
+    return x
+
+
+def measured_lambda(W1, W2) -> tuple[float, float]:
+    """(lam, imbalance): lam = tr(W2^T W2 - W1 W1^T)/Nh and max|W2^T W2 - W1 W1^T - lam I|."""
+    W1, W2 = np.asarray(W1, dtype=float), np.asarray(W2, dtype=float)
+    Lam = W2.T @ W2 - W1 @ W1.T
+    lam = float(np.trace(Lam) / Lam.shape[0])
+    return lam, float(np.max(np.abs(Lam - lam * np.eye(Lam.shape[0]))))
+
+
+def check_start(W1, W2, Syx) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validate a start for the closed form; return (W1, W2, Syx, lam) or raise ``ValueError``.
+
+    Refuses (message naming the parameter): shapes that do not chain; ``lam != 0``
+    with ``Nh`` outside ``[min(Ni, No), max(Ni, No)]`` (rank argument); ``Nh !=
+    min(Ni, No)`` (no closed form: use the simulator); a start that is not
+    λ-balanced (its measured imbalance).
+    """
+    W1 = _as_matrix(W1, "W1")
+    Nh, Ni = W1.shape
+    W2 = _as_matrix(W2, "W2", cols=Nh)
+    No = W2.shape[0]
+    Syx = _as_matrix(Syx, "Syx", rows=No, cols=Ni)
+    m = min(Ni, No)
+    lam, imbalance = measured_lambda(W1, W2)
+    tol = IMBALANCE_RTOL * (np.sum(W1**2) + np.sum(W2**2) + 1.0)
+    if Nh > Ni and lam < -tol:
+        raise ValueError(f"W1: lam = {lam:.6g} < 0 is impossible with Nh = {Nh} > Ni = {Ni}: W1 W1^T is "
+                         "rank-deficient (rank <= Ni), so W1 W1^T = W2^T W2 - lam I would need lam >= 0")
+    if Nh > No and lam > tol:
+        raise ValueError(f"W2: lam = {lam:.6g} > 0 is impossible with Nh = {Nh} > No = {No}: W2^T W2 is "
+                         "rank-deficient (rank <= No), so W2^T W2 = lam I + W1 W1^T would need lam <= 0")
+    if Nh != m:
+        why = ("Nh > min(Ni, No): the network is over-parameterised and b is not square"
+               if Nh > m else "Nh < min(Ni, No): a bottleneck, and b is not square")
+        raise ValueError(f"W1: the closed form needs Nh = min(Ni, No) = {m}, got Nh = {Nh} ({why}); "
+                         f"no closed form is known here: integrate the flow with {SIMULATOR}")
+    if imbalance > tol:
+        raise ValueError(f"W1: the start is not lambda-balanced: W2^T W2 - W1 W1^T = lam I fails by "
+                         f"{imbalance:.3g} (max abs entry, lam = tr/Nh = {lam:.6g}; tolerance {tol:.3g}); "
+                         f"for an arbitrary start integrate the flow with {SIMULATOR}")
+    return W1, W2, Syx, lam
+
+
+def check_whitened(X, name: str = "X") -> np.ndarray:
+    """Return X (Ni x P) if (1/P) X X^T = I to WHITE_RTOL, else raise ``ValueError`` naming ``name``."""
+    X = _as_matrix(X, name)
+    Sxx = X @ X.T / X.shape[1]
+    dev = float(np.max(np.abs(Sxx - np.eye(X.shape[0]))))
+    if dev > WHITE_RTOL:
+        raise ValueError(f"{name}: inputs are not whitened: max|(1/P) X X^T - I| = {dev:.3g} > {WHITE_RTOL:g}; "
+                         "the closed form assumes whitened inputs (use numerics.whiten(X, Y) to whiten them)")
+    return X
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """Whitened data and what was changed: ``X_white = T (X - mean)``, ``T = Sxx^{-1/2}``."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    transform: np.ndarray
+    mean: np.ndarray
+    centred: bool
+    max_deviation_before: float
+    report: str
+
+
+def whiten(X, Y, *, centre: bool = False, rcond: float = 1e-12) -> Whitening:
+    """Whiten inputs: ``X -> Sxx^{-1/2} X`` (optionally centred first), ``Y`` unchanged.
+
+    Refuses (``ValueError`` naming ``X``) rank-deficient inputs (an eigenvalue of
+    ``Sxx = (1/P) X X^T`` below ``rcond`` times the largest): whitening would divide by
+    zero. The function learned changes: a network on the whitened inputs computes
+    ``W2 W1 T x``; map a learned ``W`` back with ``W T``. ``report`` says what changed.
+    """
+    X = _as_matrix(X, "X")
+    Y = _as_matrix(Y, "Y", cols=X.shape[1])
+    P = X.shape[1]
+    mean = X.mean(axis=1, keepdims=True) if centre else np.zeros((X.shape[0], 1))
+    Xc = X - mean
+    Sxx = Xc @ Xc.T / P
+    w, Q = np.linalg.eigh(Sxx)
+    if w[0] <= rcond * max(w[-1], 0.0) or w[-1] <= 0:
+        raise ValueError(f"X: (1/P) X X^T is singular (eigenvalues {w[0]:.3g} .. {w[-1]:.3g}); inputs cannot be "
+                         "whitened (P < Ni or linearly dependent features): drop dependent features first")
+    T = (Q / np.sqrt(w)) @ Q.T
+    dev = float(np.max(np.abs(Sxx - np.eye(X.shape[0]))))
+    report = (f"X whitened: max|(1/P) X X^T - I| was {dev:.3g}; Sxx eigenvalues in [{w[0]:.3g}, {w[-1]:.3g}]"
+              + ("; inputs centred" if centre else "")
+              + "; a network trained on T X computes W T on the original inputs")
+    return Whitening(T @ Xc, Y.copy(), T, mean[:, 0], centre, dev, report)
+
+
+# -- factorisation ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QQTFactors:
+    """Everything the per-time evaluator needs; built by :func:`factorise` once per start."""
+
+    lam: float
+    Ni: int
+    No: int
+    m: int
+    s: np.ndarray        # (m,) singular values of Syx
+    U: np.ndarray        # (No, m)
+    V: np.ndarray        # (Ni, m)
+    gamma: np.ndarray    # (m,) sqrt(s^2 + lam^2/4)
+    g_perp: float        # eigenvalue of F on the extra directions
+    Va: np.ndarray       # (Ni, m) V diag(a_+)
+    Vb: np.ndarray       # (Ni, m) V diag(a_-)
+    Ua: np.ndarray       # (No, m) U diag(b_+)
+    Ub: np.ndarray       # (No, m) U diag(b_-)
+    OD: np.ndarray       # (Ni + No, m) O_perp D (zero when Ni = No)
+    P: np.ndarray        # (m, m)
+    H: np.ndarray        # (m, m) b^{-T} b^{-1}
+    DD: np.ndarray       # (m, m) D^T D
+    cond_b: float
+
+
+def eigen_coefficients(lam: float, s: np.ndarray):
+    """(gamma, a_+, b_+, a_-, b_-) of F's ±gamma eigenvectors, without cancellation for either sign of lam."""
+    K = np.hypot(lam, 2.0 * s)
+    # K - lam and K + lam by conjugates where they cancel
+    Km = np.where(lam <= 0, K - lam, np.divide(4 * s**2, K + lam, out=np.zeros_like(K), where=K + lam > 0))
+    Kp = np.where(lam >= 0, K + lam, np.divide(4 * s**2, K - lam, out=np.zeros_like(K), where=K - lam > 0))
+    den = K + 2 * s
+    safe = den > 0  # s = 0 and lam = 0: F vanishes on the mode, any basis will do (X = 0)
+    one_m_X = np.where(safe, (Km + 2 * s) / np.where(safe, den, 1.0), 1.0)
+    one_p_X = np.where(safe, (Kp + 2 * s) / np.where(safe, den, 1.0), 1.0)
+    A = np.sqrt(2.0) / np.hypot(one_m_X, one_p_X)  # (1 + X^2)^{-1/2}, as (1-X)^2 + (1+X)^2 = 2(1+X^2)
+    r = A / math.sqrt(2.0)
+    return K / 2, r * one_m_X, r * one_p_X, r * one_p_X, -r * one_m_X
+
+
+def factorise(W1, W2, Syx) -> QQTFactors:
+    """Check and factorise a λ-balanced start once (see the module docstring).
+
+    Raises ``ValueError`` for starts :func:`check_start` refuses, and :class:`IllConditionedStart`
+    (a ``ValueError``) when cond(b) > COND_B_MAX.
+    """
+    W1, W2, Syx, lam = check_start(W1, W2, Syx)
+    Nh, Ni = W1.shape
+    No = W2.shape[0]
+    m = min(Ni, No)
+    U_full, s, Vt_full = np.linalg.svd(Syx, full_matrices=True)
+    U, V = U_full[:, :m], Vt_full[:m].T
+    gamma, ap, bp, am, bm = eigen_coefficients(lam, s)
+    W1TV, W2TU = (V.T @ W1.T), (U.T @ W2)       # (m, Nh)
+    b = ap[:, None] * W1TV + bp[:, None] * W2TU
+    c = am[:, None] * W1TV + bm[:, None] * W2TU
+    sv = np.linalg.svd(b, compute_uv=False)
+    cond_b = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    if not cond_b <= COND_B_MAX:
+        raise IllConditionedStart(
+            f"W1: the start's matrix B = O_+^T Q0 (projection of [W1^T; W2] on F's growing eigenvectors) is "
+            f"{'singular' if math.isinf(cond_b) else 'ill-conditioned'}, cond(B) = {cond_b:.3g} > {COND_B_MAX:g}: "
+            "some mode of W2 W1 starts on (or next to) the wrong side of a saddle, so the balanced network would "
+            "have to pass through a saddle (at lam = 0 it never converges, e.g. det(W2 W1) det(Syx) < 0 for "
+            f"square nets); the closed form is undefined or inaccurate there: integrate the flow with {SIMULATOR}")
+    binv = np.linalg.inv(b)
+    P = c @ binv
+    H = binv.T @ binv
+    n = Ni + No
+    OD = np.zeros((n, m))
+    if No > Ni:
+        g_perp = lam / 2
+        D = U_full[:, m:].T @ W2 @ binv
+        OD[Ni:] = U_full[:, m:] @ D
+    elif Ni > No:
+        g_perp = -lam / 2
+        D = Vt_full[m:] @ W1.T @ binv
+        OD[:Ni] = Vt_full[m:].T @ D
+    else:
+        g_perp = 0.0
+        D = np.zeros((0, m))
+    c = np.ascontiguousarray
+    return QQTFactors(lam=lam, Ni=Ni, No=No, m=m, s=s, U=U, V=V, gamma=gamma, g_perp=float(g_perp),
+                      Va=c(V * ap), Vb=c(V * am), Ua=c(U * bp), Ub=c(U * bm), OD=c(OD), P=c(P), H=c(H),
+                      DD=c(D.T @ D), cond_b=cond_b)
+
+
+# -- per-time kernels ------------------------------------------------------------------------
+# Below M_LOOPS (mode count m) the whole per-time computation is one Numba loop nest (a BLAS call
+# costs about a microsecond, as much as the products themselves); above it each time is a few
+# BLAS-3 calls (syrk, potrf, gemm, trsm) on one thread, whose flop rate the loops cannot reach.
+M_LOOPS = 40
+M_DOT = 12  # from this m on, the two largest products in the loop kernel call BLAS (np.dot) instead
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _matmul_into(A, B, out):
+    """out = A @ B with loops (the inner loop runs along rows of B and out: it vectorises)."""
+    n, k = A.shape
+    p = B.shape[1]
+    for i in range(n):
+        for j in range(p):
+            out[i, j] = 0.0
+        for q in range(k):
+            a = A[i, q]
+            for j in range(p):
+                out[i, j] += a * B[q, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _tmatmul_into(A, B, out, symmetric):
+    """out = A^T @ B with loops; ``symmetric`` (A is B) fills the upper triangle and mirrors it."""
+    k, n = A.shape
+    p = B.shape[1]
+    for i in range(n):
+        for j in range(p):
+            out[i, j] = 0.0
+    for q in range(k):
+        for i in range(n):
+            a = A[q, i]
+            j0 = i if symmetric else 0
+            for j in range(j0, p):
+                out[i, j] += a * B[q, j]
+    if symmetric:
+        for i in range(n):
+            for j in range(i):
+                out[i, j] = out[j, i]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _cholesky_inplace(C):
+    """Lower Cholesky factor of the SPD matrix C, in place (reads the lower part); False if not SPD."""
+    m = C.shape[0]
+    for j in range(m):
+        d = C[j, j]
+        for k in range(j):
+            d -= C[j, k] * C[j, k]
+        if not d > 0.0:
+            return False
+        d = math.sqrt(d)
+        C[j, j] = d
+        for i in range(j + 1, m):
+            v = C[i, j]
+            for k in range(j):
+                v -= C[i, k] * C[j, k]
+            C[i, j] = v / d
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _forward_rows(L, FT):
+    """Solve L Y^T = F^T in place on FT (m x n)."""
+    m, n = FT.shape
+    for j in range(m):
+        for k in range(j):
+            lv = L[j, k]
+            if lv != 0.0:
+                for r in range(n):
+                    FT[j, r] -= lv * FT[k, r]
+        inv = 1.0 / L[j, j]
+        for r in range(n):
+            FT[j, r] *= inv
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _time_factors(tt, gamma, g_perp, E, psi, ep):
+    for i in range(gamma.size):
+        g = gamma[i]
+        E[i] = math.exp(-g * tt)
+        psi[i] = -math.expm1(-2.0 * g * tt) / (2.0 * g) if g > 0.0 else tt
+        ep[i] = math.exp((g_perp - g) * tt)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _perp_weight(tt, g_perp, Ei, Ej, epi, epj):
+    """E_i E_j expm1(2 g t)/(2 g) without overflow (exp((g - Gamma) t) <= 1 carries the growth)."""
+    if g_perp == 0.0:
+        return Ei * Ej * tt
+    if 2.0 * g_perp * tt <= 1.0:
+        return Ei * Ej * math.expm1(2.0 * g_perp * tt) / (2.0 * g_perp)
+    return (epi * epj - Ei * Ej) / (2.0 * g_perp)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_full, out11, out21, out22):
+    """Per-time loops (small m). mode 0: full QQ^T into out_full; mode 1: the blocks whose out has T rows.
+    Returns -1, or the index of a time where the centre matrix was not positive definite."""
+    m = gamma.size
+    n = OD.shape[0]
+    E = np.empty(m)
+    psi = np.empty(m)
+    ep = np.empty(m)
+    EPE = np.empty((m, m))
+    R = np.empty((m, m))
+    C = np.empty((m, m))
+    F = np.empty((n, m))
+    FT = np.empty((m, n))
+    has_perp = OD.shape[0] != 2 * m or Ni != m
+    use_dot = m >= M_DOT
+    for it in range(t.size):
+        tt = t[it]
+        _time_factors(tt, gamma, g_perp, E, psi, ep)
+        for i in range(m):
+            sp_i = math.sqrt(psi[i])
+            for j in range(m):
+                EPE[i, j] = E[i] * P[i, j] * E[j]
+                R[i, j] = sp_i * P[i, j] * E[j]
+        # C = R^T R + E H E + psi + E D^T D E phi_perp, R = sqrt(psi) P E
+        _tmatmul_into(R, R, C, True)
+        for i in range(m):
+            for j in range(m):
+                c = C[i, j] + E[i] * H[i, j] * E[j]
+                if has_perp:
+                    c += DD[i, j] * _perp_weight(tt, g_perp, E[i], E[j], ep[i], ep[j])
+                C[i, j] = c
+            C[i, i] += psi[i]
+        if not _cholesky_inplace(C):
+            return it
+        # F = [Va; Ua] + [Vb; Ub] EPE + OD diag(ep); Y^T = L^{-1} F^T
+        if use_dot:
+            F[:Ni] = np.dot(Vb, EPE)
+            F[Ni:] = np.dot(Ub, EPE)
+        else:
+            _matmul_into(Vb, EPE, F[:Ni])
+            _matmul_into(Ub, EPE, F[Ni:])
+        for r in range(n):
+            for j in range(m):
+                base = Va[r, j] if r < Ni else Ua[r - Ni, j]
+                extra = OD[r, j] * ep[j] if has_perp else 0.0
+                FT[j, r] = F[r, j] + base + extra
+        _forward_rows(C, FT)
+        if mode == 0:
+            if use_dot:
+                out_full[it] = np.dot(FT.T, FT)
+            else:
+                _tmatmul_into(FT, FT, out_full[it], True)
+        else:
+            if out11.shape[0] > 0:
+                _tmatmul_into(FT[:, :Ni], FT[:, :Ni], out11[it], True)
+            if out21.shape[0] > 0:
+                _tmatmul_into(FT[:, Ni:], FT[:, :Ni], out21[it], False)
+            if out22.shape[0] > 0:
+                _tmatmul_into(FT[:, Ni:], FT[:, Ni:], out22[it], True)
+    return -1
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mirror_lower(G, out):
+    """out = the symmetric matrix whose lower triangle is G's (syrk fills only that one)."""
+    n = G.shape[0]
+    for i in range(n):
+        for j in range(i + 1):
+            v = G[i, j]
+            out[i, j] = v
+            out[j, i] = v
+
+
+def _qqt_blas(f, t, mode, out_full, out11, out21, out22):
+    """Per-time BLAS-3 calls (large m): same algebra as :func:`_qqt_loops`."""
+    from scipy.linalg import blas, lapack
+
+    m, Ni = f.m, f.Ni
+    has_perp = f.Ni != f.No
+    E, psi, ep = np.empty(m), np.empty(m), np.empty(m)
+    VU_a = np.vstack([f.Va, f.Ua])
+    VU_b = np.vstack([f.Vb, f.Ub])
+    for it, tt in enumerate(t):
+        _time_factors(tt, f.gamma, f.g_perp, E, psi, ep)
+        EPE = (E[:, None] * f.P) * E[None, :]
+        R = np.sqrt(psi)[:, None] * (f.P * E[None, :])
+        C = blas.dsyrk(1.0, R, trans=1, lower=1)  # lower triangle of R^T R
+        C += (E[:, None] * f.H) * E[None, :]
+        if has_perp:
+            if f.g_perp == 0.0:
+                w = np.outer(E, E) * tt
+            elif 2.0 * f.g_perp * tt <= 1.0:
+                w = np.outer(E, E) * (math.expm1(2.0 * f.g_perp * tt) / (2.0 * f.g_perp))
+            else:
+                w = (np.outer(ep, ep) - np.outer(E, E)) / (2.0 * f.g_perp)
+            C += f.DD * w
+        C[np.diag_indices(m)] += psi
+        L, info = lapack.dpotrf(C, lower=1, clean=0, overwrite_a=1)
+        if info != 0:
+            return it
+        F = blas.dgemm(1.0, VU_b, EPE, beta=1.0, c=VU_a.copy(order="F"), overwrite_c=1)
+        if has_perp:
+            F += f.OD * ep[None, :]
+        Y = blas.dtrsm(1.0, L, F, side=1, lower=1, trans_a=1, overwrite_b=1)  # Y = F L^{-T}
+        if mode == 0:
+            _mirror_lower(blas.dsyrk(1.0, Y, lower=1), out_full[it])
+        else:
+            if out11.shape[0]:
+                _mirror_lower(blas.dsyrk(1.0, Y[:Ni], lower=1), out11[it])
+            if out21.shape[0]:
+                out21[it] = blas.dgemm(1.0, Y[Ni:], Y[:Ni], trans_b=1)
+            if out22.shape[0]:
+                _mirror_lower(blas.dsyrk(1.0, Y[Ni:], lower=1), out22[it])
+    return -1
+
+
+def _run(f: QQTFactors, flat: np.ndarray, mode: int, outs) -> None:
+    with one_blas_thread():
+        if f.m < M_LOOPS:
+            bad = _qqt_loops(flat, f.gamma, f.g_perp, f.Va, f.Vb, f.Ua, f.Ub, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
+        else:
+            bad = _qqt_blas(f, flat, mode, *outs)
+    if bad >= 0:
+        raise FloatingPointError(f"t: the centre matrix lost positive definiteness at t = {flat[bad]!r} "
+                                 f"(cond(B) = {f.cond_b:.3g}); this is a lazyrich bug, please report it")
+
+
+def _times(t) -> tuple[np.ndarray, np.ndarray]:
+    t = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("t: must be finite and >= 0")
+    return t, np.ascontiguousarray(t.ravel())
+
+
+def evaluate_blocks(f: QQTFactors, t, blocks=BLOCKS) -> dict[str, np.ndarray]:
+    """The requested blocks of QQ^T at times ``t`` (any shape, >= 0): ``{"W1TW1": (..., Ni, Ni),
+    "W2W1": (..., No, Ni), "W2W2T": (..., No, No)}``. BLAS is pinned to one thread meanwhile."""
+    unknown = set(blocks) - set(BLOCKS)
+    if unknown:
+        raise ValueError(f"blocks: unknown block(s) {sorted(unknown)}; choose from {BLOCKS}")
+    t, flat = _times(t)
+    shapes = [(f.Ni, f.Ni), (f.No, f.Ni), (f.No, f.No)]
+    outs = [np.empty((flat.size if b in blocks else 0,) + sh) for b, sh in zip(BLOCKS, shapes)]
+    _run(f, flat, 1, [np.empty((0, 1, 1))] + outs)
+    return {b: o.reshape(t.shape + sh) for b, o, sh in zip(BLOCKS, outs, shapes) if b in blocks}
+
+
+def evaluate_qqt(f: QQTFactors, t) -> np.ndarray:
+    """QQ^T(t), shape ``t.shape + (Ni + No, Ni + No)``, ordered ``[[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]]``."""
+    t, flat = _times(t)
+    n = f.Ni + f.No
+    out = np.empty((flat.size, n, n))
+    empty = np.empty((0, 1, 1))
+    _run(f, flat, 0, [out, empty, empty, empty])
+    return out.reshape(t.shape + (n, n))
+
+
+def fukumizu_qqt(W1, W2, Syx, t) -> np.ndarray:
+    """Test oracle only (overflows as e^{Ft} grows): e^{Ft} Q0 [I + Q0^T (int_0^t e^{2Fs} ds) Q0]^{-1} Q0^T e^{Ft}.
+
+    Works for any λ-balanced start (any Nh) by diagonalising the symmetric F; small t only.
+    """
+    W1, W2, Syx = (np.asarray(a, dtype=float) for a in (W1, W2, Syx))
+    lam = measured_lambda(W1, W2)[0]
+    Ni, No = W1.shape[1], W2.shape[0]
+    F = np.block([[-lam / 2 * np.eye(Ni), Syx.T], [Syx, lam / 2 * np.eye(No)]])
+    mu, O = np.linalg.eigh(F)
+    Q0 = np.vstack([W1.T, W2])
+    phi = np.where(mu != 0, np.expm1(2 * mu * t) / np.where(mu != 0, 2 * mu, 1.0), t)
+    G = (O * np.exp(mu * t)) @ O.T @ Q0
+    M = np.eye(Q0.shape[1]) + Q0.T @ (O * phi) @ O.T @ Q0
+    return G @ np.linalg.solve(M, G.T)

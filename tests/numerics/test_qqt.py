@@ -1,0 +1,173 @@
+"""numerics._qqt: the stable QQ^T(t) against gradient flow, the Fukumizu oracle, its t -> inf limit; diagnostics."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from numerics import _qqt
+from numerics._init_lambda_balanced import lambda_balanced_init, rotated_aligned_init
+from numerics.simulate._matrix_network import matrix_gradient_flow
+
+widths = st.integers(1, 4)
+lams = st.one_of(st.just(0.0), st.floats(-5, 5, allow_nan=False),
+                 st.builds(lambda e, sg: sg * 10.0**e, st.floats(-8, 4), st.sampled_from([-1.0, 1.0])))
+seeds = st.integers(0, 2**32 - 1)
+
+
+def task(seed, Ni, No):
+    """Syx with singular values in [0.2, 3] and Haar singular vectors."""
+    rng = np.random.default_rng(seed)
+    m = min(Ni, No)
+    U = np.linalg.qr(rng.standard_normal((No, No)))[0][:, :m]
+    V = np.linalg.qr(rng.standard_normal((Ni, Ni)))[0][:, :m]
+    return (U * rng.uniform(0.2, 3.0, m)) @ V.T
+
+
+def start(seed, lam, Ni, No):
+    """A λ-balanced start with well-conditioned B by construction (rotated task-aligned frames)."""
+    Syx = task(seed, Ni, No)
+    a = np.exp(np.random.default_rng(seed + 1).uniform(np.log(1e-3), np.log(3.0), min(Ni, No)))
+    W1, W2 = rotated_aligned_init(lam, Syx, a, angle=0.5, seed=seed)
+    return W1, W2, Syx
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(b))))
+
+
+@settings(max_examples=12)  # each draw integrates the flow at rtol 1e-11 (about a second)
+@given(seed=seeds, Ni=widths, No=widths, lam=st.one_of(st.just(0.0), st.floats(-4, 4)))
+@example(seed=1, Ni=3, No=3, lam=0.0)
+@example(seed=2, Ni=2, No=4, lam=0.0)    # unequal widths, lam = 0: the 4 t E D^T D E term
+@example(seed=3, Ni=4, No=2, lam=-3.0)
+@example(seed=4, Ni=1, No=3, lam=2.5)
+def test_matches_gradient_flow(seed, Ni, No, lam):
+    """Gradient flow at rtol 1e-11 agrees to <= 1e-9 (relative to max(1, |QQ^T|))."""
+    W1, W2, Syx = start(seed, lam, Ni, No)
+    t = np.array([0.0, 0.1, 0.7, 3.0])
+    f = _qqt.factorise(W1, W2, Syx)
+    ref = matrix_gradient_flow(W1, W2, Syx, t, rtol=1e-11, atol=1e-13).qqt
+    assert rel(_qqt.evaluate_qqt(f, t), ref) <= 1e-9
+
+
+@settings(max_examples=40)
+@given(seed=seeds, Ni=widths, No=widths, lam=lams, t=st.floats(0.0, 1.0))
+@example(seed=5, Ni=3, No=3, lam=1e4, t=1e-3)
+@example(seed=6, Ni=2, No=3, lam=-1e4, t=1e-3)
+@example(seed=7, Ni=3, No=2, lam=1e-8, t=0.5)
+def test_matches_fukumizu_oracle_at_small_t(seed, Ni, No, lam, t):
+    W1, W2, Syx = start(seed, lam, Ni, No)
+    t = min(t, 5.0 / (abs(lam) + 1.0))  # the oracle overflows once e^{F t} does
+    f = _qqt.factorise(W1, W2, Syx)
+    ref = _qqt.fukumizu_qqt(W1, W2, Syx, t)
+    assert rel(_qqt.evaluate_qqt(f, t), ref) <= 1e-12 * (1.0 + f.cond_b) * (1.0 + abs(lam) * t)
+
+
+@settings(max_examples=30)
+@given(seed=seeds, Ni=widths, No=widths, lam=lams, t=st.sampled_from([1e3, 1e4, 1e6]))
+@example(seed=8, Ni=3, No=3, lam=1e4, t=1e4)
+@example(seed=9, Ni=2, No=4, lam=-1e4, t=1e4)
+@example(seed=10, Ni=4, No=2, lam=1e4, t=1e4)
+def test_large_t_is_the_limit(seed, Ni, No, lam, t):
+    """At large t QQ^T is finite and equals O_+ diag(2 Gamma) O_+^T: W2 W1 = Syx and the research
+    note's converged representations V diag((K - lam)/2) V^T and U diag((K + lam)/2) U^T."""
+    W1, W2, Syx = start(seed, lam, Ni, No)
+    f = _qqt.factorise(W1, W2, Syx)
+    K = np.hypot(lam, 2 * f.s)
+    # slowest decay rate: Gamma - |g_perp| ~ s^2/|lam| on the extra directions (unequal widths)
+    slowest = np.min(K) / 2 - abs(f.g_perp) if Ni != No else np.min(K)
+    t = max(t, 50.0 / slowest)
+    b = _qqt.evaluate_blocks(f, np.array([t]))
+    R = (f.V * (0.5 * (K - lam))) @ f.V.T
+    B = (f.U * (0.5 * (K + lam))) @ f.U.T
+    scale = 1.0 + abs(lam)
+    assert np.max(np.abs(b["W2W1"][0] - Syx)) <= 1e-12 * scale * 100
+    assert np.max(np.abs(b["W1TW1"][0] - R)) <= 1e-12 * scale * 100
+    assert np.max(np.abs(b["W2W2T"][0] - B)) <= 1e-12 * scale * 100
+
+
+def test_blocks_agree_with_full_and_loops_with_blas(monkeypatch):
+    W1, W2, Syx = start(11, 0.3, 3, 4)
+    f = _qqt.factorise(W1, W2, Syx)
+    t = np.array([[0.0, 0.4], [2.0, 30.0]])
+    full = _qqt.evaluate_qqt(f, t)
+    assert full.shape == (2, 2, 7, 7)
+    b = _qqt.evaluate_blocks(f, t)
+    assert np.array_equal(b["W2W1"], full[..., 3:, :3])
+    assert np.allclose(full, np.swapaxes(full, -1, -2), rtol=0, atol=1e-15)
+    monkeypatch.setattr(_qqt, "M_LOOPS", 1)  # force the BLAS-3 path
+    assert rel(_qqt.evaluate_qqt(f, t), full) <= 1e-14
+    assert rel(_qqt.evaluate_blocks(f, t, ("W2W1",))["W2W1"], b["W2W1"]) <= 1e-14
+
+
+def test_initial_value_is_exact():
+    W1, W2, Syx = start(12, -1.5, 4, 2)
+    Q = np.vstack([W1.T, W2])
+    assert rel(_qqt.evaluate_qqt(_qqt.factorise(W1, W2, Syx), 0.0), Q @ Q.T) <= 1e-14
+
+
+def test_mutation_wrong_perp_rate_is_caught():
+    """Flipping the sign of the extra directions' eigenvalue must break agreement with the oracle."""
+    W1, W2, Syx = start(13, 1.5, 2, 4)
+    f = _qqt.factorise(W1, W2, Syx)
+    bad = _qqt.QQTFactors(**{**f.__dict__, "g_perp": -f.g_perp})
+    ref = _qqt.fukumizu_qqt(W1, W2, Syx, 0.8)
+    assert rel(_qqt.evaluate_qqt(f, 0.8), ref) <= 1e-12
+    assert rel(_qqt.evaluate_qqt(bad, 0.8), ref) > 1e-3
+
+
+# -- diagnostics -----------------------------------------------------------------------------
+def test_refuses_unbalanced_start_with_its_imbalance():
+    W1, W2, Syx = start(14, 1.0, 3, 3)
+    W1 = W1.copy()
+    W1[0, 0] += 1e-3
+    with pytest.raises(ValueError, match=r"^W1: the start is not lambda-balanced.*fails by"):
+        _qqt.factorise(W1, W2, Syx)
+
+
+def test_rank_argument():
+    W1, W2 = lambda_balanced_init(0.0, 2, 3, 4, seed=0)
+    W1 = np.sqrt(2.0) * W1  # now W2^T W2 - W1 W1^T has negative trace with Nh = 3 > Ni = 2
+    with pytest.raises(ValueError, match=r"^W1: lam = .* < 0 is impossible with Nh = 3 > Ni = 2.*rank"):
+        _qqt.factorise(W1, W2, np.ones((4, 2)))
+
+
+def test_overparameterised_points_to_simulator():
+    W1, W2 = lambda_balanced_init(1.0, 2, 3, 4, seed=0)
+    with pytest.raises(ValueError, match=r"^W1: the closed form needs Nh = min\(Ni, No\) = 2.*matrix_gradient_flow"):
+        _qqt.factorise(W1, W2, np.ones((4, 2)))
+
+
+def test_singular_B_is_refused_with_its_condition_number():
+    # lam = 0, square: det(W2 W1) det(Syx) < 0 makes B singular (a mode must cross the saddle at 0)
+    W1 = np.diag([1.0, 1.0])
+    W2 = np.diag([1.0, 1.0])
+    Syx = np.diag([2.0, -1.0])
+    with pytest.raises(_qqt.IllConditionedStart, match=r"^W1: .*cond\(B\) = .*saddle"):
+        _qqt.factorise(W1, W2, Syx)
+    assert issubclass(_qqt.IllConditionedStart, ValueError)
+
+
+def test_shapes_are_checked():
+    with pytest.raises(ValueError, match="^Syx: must have 2 rows"):
+        _qqt.factorise(np.eye(2), np.eye(2), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="^W2: must have 2 columns"):
+        _qqt.factorise(np.eye(2), np.eye(3), np.ones((3, 2)))
+    f = _qqt.factorise(np.eye(2), np.eye(2), np.eye(2))
+    with pytest.raises(ValueError, match="^t: must be finite and >= 0"):
+        _qqt.evaluate_qqt(f, -1.0)
+
+
+def test_whitening_helper_and_check():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 50)) * np.array([[1.0], [3.0], [0.2]])
+    Y = rng.standard_normal((2, 50))
+    with pytest.raises(ValueError, match="^X: inputs are not whitened"):
+        _qqt.check_whitened(X)
+    w = _qqt.whiten(X, Y)
+    assert np.max(np.abs(w.X @ w.X.T / 50 - np.eye(3))) <= 1e-13
+    assert "was" in w.report and w.max_deviation_before > 1
+    _qqt.check_whitened(w.X)
+    with pytest.raises(ValueError, match="^X: .*singular"):
+        _qqt.whiten(np.vstack([X, X[:1]]), Y)
