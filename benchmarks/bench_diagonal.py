@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+r"""Benchmark: the dual-Newton Bregman projection against integrating the gradient flow to the same answer.
+
+Run from the repository root::
+
+    python benchmarks/bench_diagonal.py                 # d = 200, n = 80, three scales c
+    python benchmarks/bench_diagonal.py --d 200 --n 80 --repeats 5 --json out.json
+
+Subject: ``derive.get("diagonal.implicit_bias").evaluate(X=X, y=y, kappa=2c, beta0=0)`` (the
+pretrained predictor of a two-path diagonal network from the (c, lam = 0) initialisation),
+on a seeded Bernoulli-Gaussian task (X_ij ~ N(0, 1/n), rho = 0.1).
+
+Baselines, each run to the same answer (loss <= 1e-22; the predictors agree to ~1e-10):
+
+  (i)  lazyrich's own simulator ``numerics.simulate._diagonal.train`` (gradient flow of the full
+       network, Dormand-Prince 5(4) in Numba, rtol 1e-12, loss-threshold stop);
+  (ii) ``scipy.integrate.solve_ivp`` (LSODA, rtol 1e-11, atol 1e-14, as in the research note)
+       on the same full-network flow with a terminal event at loss 1e-22 (the "notebook" route).
+
+Timings are medians over ``--repeats`` of ``time.perf_counter`` after a warm-up call (every
+Numba function compiled or loaded first); ratios are medians of per-repeat ratios of calls
+interleaved in the same repeat, so a noisy shared machine moves both sides together. The
+scipy baseline is slow, so it is run ``--scipy-repeats`` times (default 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import derive
+from numerics.simulate._diagonal import (
+    _rhs,
+    bernoulli_gaussian_task,
+    diagonal_init,
+    train,
+)
+
+LOSS_TOL = 1e-22
+
+
+def _scipy_flow(c, X, y):
+    z0 = diagonal_init(c, 0.0, X.shape[1]).stacked()
+    buf = np.empty_like(z0)
+
+    def rhs(_, z):
+        _rhs(z, X, y, buf)
+        return buf.copy()
+
+    def converged(_, z):
+        return _rhs(z, X, y, buf) - LOSS_TOL
+
+    converged.terminal = True
+    sol = solve_ivp(rhs, (0.0, 1e9), z0, method="LSODA", rtol=1e-11, atol=1e-14, events=converged)
+    z = sol.y[:, -1]
+    d = X.shape[1]
+    return z[:d] * z[2 * d:3 * d] - z[d:2 * d] * z[3 * d:], sol.nfev
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("--d", type=int, default=200)
+    ap.add_argument("--n", type=int, default=80)
+    ap.add_argument("--cs", type=float, nargs="+", default=[0.5, 0.05, 0.005])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--scipy-repeats", type=int, default=1)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+
+    bias = derive.get("diagonal.implicit_bias")
+    X, y, _ = bernoulli_gaussian_task(args.n, args.d, 0.1, seed=0)
+    # warm-up: compile or load every Numba function
+    bias.evaluate(X=X, y=y, kappa=1.0, beta0=0.0)
+    train(diagonal_init(0.5, 0.0, args.d), X[:, :], y)
+
+    rows = []
+    print(f"d = {args.d}, n = {args.n}; medians over {args.repeats} repeats (scipy: {args.scipy_repeats})")
+    print(f"{'c':>8} {'bregman [ms]':>13} {'numba flow [ms]':>16} {'ratio':>8} {'scipy LSODA [ms]':>17} "
+          f"{'ratio':>8} {'|diff| numba':>13} {'|diff| scipy':>13}")
+    for c in args.cs:
+        tb, tf, ratios = [], [], []
+        for _ in range(args.repeats):
+            t1, beta = _timed(lambda c=c: bias.evaluate(X=X, y=y, kappa=2 * c, beta0=0.0))
+            t2, run = _timed(lambda c=c: train(diagonal_init(c, 0.0, args.d), X, y, loss_tol=LOSS_TOL))
+            tb.append(t1)
+            tf.append(t2)
+            ratios.append(t2 / t1)
+        ts, sratios = [], []
+        for _ in range(args.scipy_repeats):
+            t1, beta = _timed(lambda c=c: bias.evaluate(X=X, y=y, kappa=2 * c, beta0=0.0))
+            t3, (beta_s, nfev) = _timed(lambda c=c: _scipy_flow(c, X, y))
+            ts.append(t3)
+            sratios.append(t3 / t1)
+        row = {"c": c, "kappa": 2 * c, "bregman_s": statistics.median(tb), "numba_flow_s": statistics.median(tf),
+               "ratio_numba_flow": statistics.median(ratios), "scipy_lsoda_s": statistics.median(ts),
+               "ratio_scipy_lsoda": statistics.median(sratios), "flow_steps": run.steps, "scipy_nfev": nfev,
+               "max_diff_numba": float(np.abs(run.weights.beta - beta).max()),
+               "max_diff_scipy": float(np.abs(beta_s - beta).max())}
+        rows.append(row)
+        print(f"{c:8.3g} {1e3 * row['bregman_s']:13.2f} {1e3 * row['numba_flow_s']:16.1f} "
+              f"{row['ratio_numba_flow']:8.0f} {1e3 * row['scipy_lsoda_s']:17.0f} {row['ratio_scipy_lsoda']:8.0f} "
+              f"{row['max_diff_numba']:13.1e} {row['max_diff_scipy']:13.1e}")
+    if args.json:
+        args.json.write_text(json.dumps({"d": args.d, "n": args.n, "rows": rows}, indent=2))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""The dual-Newton Bregman projection: feasibility, optimality, limits, tiny kappa, bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from numerics._bregman import bregman_projection, dual_start
+
+U = np.finfo(float).eps
+
+
+def _problem(seed, n, d):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) / np.sqrt(n)
+    beta = np.where(rng.random(d) < 0.4, rng.standard_normal(d), 0.0)
+    return X, X @ beta, rng
+
+
+def _optimality_gap(X, kappa, beta0, beta):
+    """|| (I - P_row(X)) (phi'(beta) - phi'(beta0)) ||_inf: zero at the projection (KKT)."""
+    g = 0.5 * (np.arcsinh(2 * beta / kappa) - np.arcsinh(2 * beta0 / kappa))
+    coef, *_ = np.linalg.lstsq(X.T, g, rcond=None)
+    return np.abs(g - X.T @ coef).max(), np.abs(g).max()
+
+
+@settings(max_examples=40)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 8), extra=st.integers(0, 12),
+       log_kappa=st.floats(-3, 3), centred=st.booleans())
+@example(seed=0, n=8, extra=0, log_kappa=0.0, centred=True)  # square X: the unique solution
+@example(seed=1, n=1, extra=12, log_kappa=-3.0, centred=False)
+def test_projection_is_feasible_and_optimal(seed, n, extra, log_kappa, centred):
+    X, y, rng = _problem(seed, n, n + extra)
+    d = X.shape[1]
+    kappa = 10.0 ** (log_kappa + rng.uniform(-1, 1, d))
+    beta0 = rng.standard_normal(d) * 0.5 if centred else np.zeros(d)
+    beta = bregman_projection(X, y, kappa, beta0)
+    scale = np.abs(X) @ np.abs(beta) + np.abs(y)
+    assert np.all(np.abs(X @ beta - y) <= 16 * d * U * scale + 1e-300)
+    gap, size = _optimality_gap(X, kappa, beta0, beta)
+    # phi' is recovered from beta with relative error ~ u |beta| phi''(beta) <= u / 2 per coordinate,
+    # amplified by the condition number of the projection: a few hundred units at most here
+    assert gap <= 1e3 * U * max(1.0, size) * np.linalg.cond(X)
+
+
+def test_lazy_limit_is_weighted_ridge():
+    X, y, rng = _problem(3, 5, 11)
+    K = 1e6 * np.geomspace(0.5, 2, 11)
+    beta0 = rng.standard_normal(11) * 0.1
+    ridge = beta0 + K * (X.T @ np.linalg.solve((X * K) @ X.T, y - X @ beta0))
+    # phi(b) = b^2/(2 kappa) (1 + O(b^2/kappa^2)): the relative deviation is O(1/kappa^2) = 1e-12
+    assert np.abs(bregman_projection(X, y, K, beta0) - ridge).max() <= 1e-9
+
+
+@pytest.mark.parametrize("kappa", [1e-16, 1e-100, 1e-300, np.finfo(float).tiny])
+def test_tiny_kappa_does_not_overflow(kappa):
+    X, y, _ = _problem(4, 6, 15)
+    with np.errstate(all="raise"):
+        log_half_kappa, p0 = dual_start(np.full(15, kappa), np.full(15, 1.0))
+    assert np.all(np.isfinite(p0)) and np.all(np.isfinite(log_half_kappa))
+    beta = bregman_projection(X, y, kappa)
+    assert np.all(np.isfinite(beta))
+    assert np.abs(X @ beta - y).max() <= 1e-12 * (np.abs(X) @ np.abs(beta)).max()
+
+
+def test_start_in_log_form_matches_asinh():
+    kappa = np.array([1e-160, 1e-155, 1.0])
+    beta0 = np.array([3.0, -3.0, 0.5])
+    _, p0 = dual_start(kappa, beta0)
+    with np.errstate(over="ignore"):
+        exact = 0.5 * np.arcsinh(2 * beta0 / kappa)
+    np.testing.assert_allclose(p0, exact, rtol=4 * U)
+
+
+def test_graded_kappa_spanning_64_decades():
+    X, y, _ = _problem(1, 8, 20)
+    kappa = np.where(np.arange(20) % 3 == 0, 1e-32, 1e-64)
+    beta = bregman_projection(X, y, kappa)
+    assert np.abs(X @ beta - y).max() <= 1e-12 * (np.abs(X) @ np.abs(beta) + np.abs(y)).max()
+
+
+@pytest.mark.parametrize("args, match", [
+    ((np.ones((3, 2)), np.ones(3), 1.0), "^X: needs n <= d"),
+    ((np.ones((2, 3)), np.ones(3), 1.0), "^y: must have shape"),
+    ((np.ones((2, 3)), np.ones(2), 0.0), "^kappa: must be finite and >="),
+    ((np.ones((2, 3)), np.ones(2), np.ones(2)), "^kappa: kappa and beta0 must be"),
+    ((np.ones((2, 3)), np.ones(2), 1.0), "^X: must have full row rank"),
+    ((np.full((1, 3), np.nan), np.ones(1), 1.0), "^X: X and y must be finite"),
+])
+def test_bad_input_names_the_parameter(args, match):
+    with pytest.raises(ValueError, match=match):
+        bregman_projection(*args)
