@@ -1,0 +1,269 @@
+r"""Online SGD for single-index teacher-student pairs (Numba; many seeded runs in parallel).
+
+Model: inputs ``x ~ N(0, I_d)``, one fresh sample per step (batch 1, online); teacher
+``y = sigma_*(u.x)`` with ``u = u_norm e_1`` (no loss of generality: the Gaussian is rotation
+invariant); student ``sigma(w.x)``. Losses (``z = w.x``):
+
+* ``"correlation"``: ``l = -y sigma(z)``;
+* ``"square"``: ``l = (sigma(z) - y)^2 / 2`` (the project's convention);
+* ``"mse"``: ``l = (sigma(z) - y)^2`` (PyTorch ``MSELoss``, no 1/2: the thesis's code).
+
+Updates with ``g = dl/dz x``: ``"spherical"`` ``w <- (w - eta (I - w w^T) g)/||...||`` (Ben Arous et al.
+2021); ``"free"`` ``w <- w - eta g``. Recorded: the overlap ``m = w.u/(||w|| ||u||)`` and ``||w||`` at
+the steps ``0, every, 2 every, ...``.
+
+Activations: given by their normalised Hermite coefficients (``h_j = He_j/sqrt(j!)``, evaluated by
+the three-term recurrence), or one of the built-ins ``"relu"``, ``"tanh"``, ``"h2"``... (by name),
+or as a pair of Numba functions ``(sigma, dsigma)`` (compiled on first use, not cached on disk).
+
+Seeding: run ``i`` draws from its own xoshiro256** stream (``_rng``) seeded with ``(seed, i)``
+through NumPy's ``SeedSequence``, so results do not depend on the thread that runs it.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import prange
+
+from . import _rng
+
+LOSSES = {"correlation": 0, "square": 1, "mse": 2}
+UPDATES = {"spherical": 0, "free": 1}
+BUILTIN = {"hermite": 0, "relu": 1, "tanh": 2}
+
+
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _act(kind, c, z):
+    """(sigma(z), sigma'(z)) for kind 0 (Hermite series c), 1 (relu), 2 (tanh)."""
+    if kind == 1:
+        return (z, 1.0) if z > 0.0 else (0.0, 0.0)
+    if kind == 2:
+        t = math.tanh(z)
+        return t, 1.0 - t * t
+    # h_{j+1} = (z h_j - sqrt(j) h_{j-1})/sqrt(j+1); h_j' = sqrt(j) h_{j-1}
+    hm, h = 0.0, 1.0
+    val = c[0]
+    der = 0.0
+    for j in range(1, c.shape[0]):
+        hn = (z * h - math.sqrt(j - 1.0) * hm) / math.sqrt(float(j))
+        val += c[j] * hn
+        der += c[j] * math.sqrt(float(j)) * h
+        hm, h = h, hn
+    return val, der
+
+
+def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, seeds, reduced, m_out, n_out):
+    runs = w0.shape[0]
+    kn, wn = _rng.KN, _rng.WN
+    for i in prange(runs):
+        st = _rng.seed_state(seeds[i])
+        w = w0[i].copy()
+        x = np.empty(d)
+        q2 = np.sum(w * w)  # ||w||^2
+        w1 = w[0]
+        m_out[i, 0] = w1 / math.sqrt(q2)
+        n_out[i, 0] = math.sqrt(q2)
+        k = 1
+        for step in range(1, steps + 1):
+            if reduced:
+                # exact in law: x = g1 w/|w| + g2 e_perp + xi, xi orthogonal to span(w, e_1)
+                nrm = math.sqrt(q2)
+                mh = w1 / nrm
+                g1 = _rng.normal(st)
+                g2 = _rng.normal(st)
+                xx = g1 * g1 + g2 * g2 + _rng.chi2(st, d - 2.0)
+                z = nrm * g1
+                x1 = mh * g1 + math.sqrt(max(1.0 - mh * mh, 0.0)) * g2
+            else:
+                for q in range(d):
+                    u = _rng.next_u64(st)
+                    iz = np.int64(u & np.uint64(127))
+                    hz = np.int64(np.int32(np.uint32(u >> np.uint64(32))))
+                    if abs(hz) < kn[iz]:  # the ziggurat's fast path, inlined by hand (hot loop)
+                        x[q] = hz * wn[iz]
+                    else:
+                        x[q] = _rng._normal_tail(st, hz, iz)
+                z = 0.0
+                for q in range(d):
+                    z += w[q] * x[q]
+                x1 = x[0]
+            y, _ = _act(tkind, ct, u_norm * x1)
+            s, ds = _act(skind, cs, z)
+            if loss == 0:
+                dl = -y * ds
+            elif loss == 1:
+                dl = (s - y) * ds
+            else:
+                dl = 2.0 * (s - y) * ds
+            if reduced:
+                if update == 0:  # |w| = 1 and w is orthogonal to x - z w
+                    w1 = (w1 - eta * dl * (x1 - z * w1)) / math.sqrt(1.0 + (eta * dl) ** 2 * max(xx - z * z, 0.0))
+                else:
+                    w1 -= eta * dl * x1
+                    q2 = q2 - 2.0 * eta * dl * z + (eta * dl) ** 2 * xx
+            elif update == 0:  # spherical: project the gradient on the tangent space, retract
+                nn = 0.0
+                for q in range(d):
+                    w[q] -= eta * dl * (x[q] - z * w[q])
+                    nn += w[q] * w[q]
+                inv = 1.0 / math.sqrt(nn)
+                for q in range(d):
+                    w[q] *= inv
+                w1 = w[0]
+            else:
+                for q in range(d):
+                    w[q] -= eta * dl * x[q]
+                w1 = w[0]
+            if step % every == 0:
+                if not reduced:
+                    q2 = np.sum(w * w)
+                m_out[i, k] = w1 / math.sqrt(q2)
+                n_out[i, k] = math.sqrt(q2)
+                k += 1
+
+
+# module level (a closure would not be cached on disk): the built-in activations
+_CORE_BUILTIN = numba.njit(cache=True, parallel=True, error_model="numpy")(_core)
+_CORES: dict = {}
+
+
+def _make_core(act):
+    """The same loop compiled against another activation function (not cached on disk)."""
+    fn = types.FunctionType(_core.__code__, {**globals(), "_act": act}, "_core_user")
+    return numba.njit(parallel=True, error_model="numpy")(fn)
+
+
+def _user_core(fns):
+    """A core for user Numba activations ``(sigma, dsigma)`` (student) and the teacher's."""
+    if fns not in _CORES:
+        (fs, dfs), (ft, dft) = fns
+
+        @numba.njit(error_model="numpy")
+        def act(kind, c, z):
+            if kind == 0:
+                return fs(z), dfs(z)
+            return ft(z), dft(z)
+
+        _CORES[fns] = _make_core(act)
+    return _CORES[fns]
+
+
+@dataclass(frozen=True)
+class SGDRuns:
+    """Recorded overlaps ``m`` and norms ``norm`` (runs x records) at ``steps`` (records,)."""
+
+    steps: np.ndarray
+    m: np.ndarray
+    norm: np.ndarray
+    eta: float
+    d: int
+
+    @property
+    def time(self) -> np.ndarray:
+        """Gradient-flow time ``eta * step``."""
+        return self.eta * self.steps
+
+    def bands(self, q=(0.5, 50.0, 99.5), which: str = "m") -> np.ndarray:
+        """Percentiles across runs (rows: the percentiles ``q``; columns: the records)."""
+        return np.percentile(getattr(self, which), q, axis=0)
+
+    def hitting_steps(self, level: float, *, absolute: bool = True) -> np.ndarray:
+        """First recorded step with (|)m(|) >= level, per run (``inf`` if never)."""
+        v = np.abs(self.m) if absolute else self.m
+        hit = v >= level
+        first = np.argmax(hit, axis=1).astype(float)
+        return np.where(hit.any(axis=1), self.steps[first.astype(int)], np.inf)
+
+
+def _activation(spec, name):
+    if isinstance(spec, str):
+        if spec not in ("relu", "tanh"):
+            raise ValueError(f"{name}: unknown built-in activation {spec!r} (relu, tanh, or Hermite coefficients)")
+        return BUILTIN[spec], np.zeros(1)
+    c = np.ascontiguousarray(spec, dtype=np.float64)
+    if c.ndim != 1 or c.size == 0 or not np.isfinite(c).all():
+        raise ValueError(f"{name}: Hermite coefficients must be a non-empty finite 1-D array")
+    return 0, c
+
+
+def online_sgd(*, d: int, steps: int, eta: float, runs: int = 1, student="relu", teacher=None,
+               loss: str = "square", update: str = "spherical", u_norm: float = 1.0,
+               m0: float | None = None, w0_scale: float | None = None, every: int = 1, seed: int = 0,
+               numba_activations=None, method: str = "full") -> SGDRuns:
+    """Run ``runs`` independent online-SGD trajectories; see the module docstring.
+
+    Initialisation: with ``m0`` given, ``w = m0 e_1 + sqrt(1 - m0^2) v`` with ``v`` a uniformly random
+    unit vector orthogonal to ``e_1``; otherwise ``w ~ N(0, w0_scale^2 I_d / d)`` (default scale 1),
+    normalised for the spherical update. ``teacher`` defaults to the student's activation.
+    ``numba_activations=((sigma, dsigma), (sigma_t, dsigma_t))`` overrides both with Numba functions.
+
+    ``method="full"`` simulates the d-dimensional weight vector; ``method="reduced"`` simulates the
+    same Markov chain exactly in law in O(1) per step: given ``w``, a fresh ``x`` enters only through
+    ``(w.x, x_1, ||x||^2)``, which are ``(||w|| g1, m g1 + sqrt(1-m^2) g2, g1^2 + g2^2 + chi2_{d-2})``
+    with independent ``g1, g2 ~ N(0,1)``; the state is ``(w_1, ||w||^2)``.
+    """
+    if method not in ("full", "reduced"):
+        raise ValueError(f"method: must be 'full' or 'reduced', got {method!r}")
+    if d < 2:
+        raise ValueError(f"d: must be >= 2, got {d}")
+    if steps < 1 or every < 1 or steps % every:
+        raise ValueError(f"every: must divide steps (got steps={steps}, every={every})")
+    if not eta > 0:
+        raise ValueError(f"eta: must be > 0, got {eta}")
+    if runs < 1:
+        raise ValueError(f"runs: must be >= 1, got {runs}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss: must be one of {sorted(LOSSES)}, got {loss!r}")
+    if update not in UPDATES:
+        raise ValueError(f"update: must be one of {sorted(UPDATES)}, got {update!r}")
+    if m0 is not None and not -1.0 <= m0 <= 1.0:
+        raise ValueError(f"m0: must be in [-1, 1], got {m0}")
+    sk, cs = _activation(student, "student")
+    tk, ct = _activation(student if teacher is None else teacher, "teacher")
+    children = np.random.SeedSequence([int(seed)]).spawn(runs + 1)
+    rng = np.random.default_rng(children[-1])
+    if m0 is None:
+        w0 = rng.standard_normal((runs, d)) * ((1.0 if w0_scale is None else w0_scale) / math.sqrt(d))
+    else:
+        v = rng.standard_normal((runs, d))
+        v[:, 0] = 0.0
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        w0 = math.sqrt(1.0 - m0 * m0) * v
+        w0[:, 0] = m0
+    if update == "spherical":
+        w0 /= np.linalg.norm(w0, axis=1, keepdims=True)
+    seeds = np.array([c.generate_state(1)[0] for c in children[:runs]], dtype=np.uint32).astype(np.int64)
+    nrec = steps // every + 1
+    m_out = np.empty((runs, nrec))
+    n_out = np.empty((runs, nrec))
+    if numba_activations is not None:
+        core = _user_core(tuple(tuple(p) for p in numba_activations))
+        sk, tk = 0, 1
+    else:
+        core = _CORE_BUILTIN
+    i64 = np.int64  # one set of argument types, so one compiled (and cached) specialisation
+    core(i64(d), i64(steps), i64(every), float(eta), i64(sk), np.ascontiguousarray(cs, dtype=np.float64), i64(tk),
+         np.ascontiguousarray(ct, dtype=np.float64), i64(LOSSES[loss]), i64(UPDATES[update]), float(u_norm),
+         np.ascontiguousarray(w0, dtype=np.float64), seeds, i64(method == "reduced"), m_out, n_out)
+    return SGDRuns(np.arange(nrec) * every, m_out, n_out, float(eta), int(d))
+
+
+def online_sgd_numpy(*, d: int, steps: int, eta: float, seed: int = 0, u_norm: float = 1.0) -> np.ndarray:
+    """Reference NumPy loop of the same update (ReLU student and teacher, MSE loss, free update).
+
+    For the benchmark only: returns the overlap at the end.
+    """
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal(d) / math.sqrt(d)
+    for _ in range(steps):
+        x = rng.standard_normal(d)
+        z = w @ x
+        y = max(u_norm * x[0], 0.0)
+        dl = 2.0 * (max(z, 0.0) - y) * (z > 0)
+        w -= eta * dl * x
+    return w[0] / np.linalg.norm(w)
