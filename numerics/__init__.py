@@ -17,3 +17,42 @@ __all__ = [
     "CACHE_ENV_VAR", "CODEGEN_VERSION", "Implicit", "Kernel", "KernelSpec", "NoGPUError",
     "cache_dir", "compile_kernel", "cuda_available", "cuda_kernel", "generate_source", "kernel_path",
 ]
+
+# model solvers, initialisations and helpers: imported on first use (PEP 562), so that importing the package stays cheap
+_LAZY = {
+    'IllConditionedStart': ('._qqt', 'IllConditionedStart'),
+    'KernelDynamics': ('._lazy', 'KernelDynamics'),
+    'bregman_projection': ('._bregman', 'bregman_projection'),
+    'check_whitened': ('._qqt', 'check_whitened'),
+    'evaluate_blocks': ('._qqt', 'evaluate_blocks'),
+    'evaluate_qqt': ('._qqt', 'evaluate_qqt'),
+    'factorise': ('._qqt', 'factorise'),
+    'gaussian_lambda': ('._init_lambda_balanced', 'gaussian_lambda'),
+    'kappa_learning_curve': ('._fixed_point', 'learning_curve'),
+    'lambda_balanced_init': ('._init_lambda_balanced', 'lambda_balanced_init'),
+    'layerwise_lambda': ('._init_lambda_balanced', 'layerwise_lambda'),
+    'one_blas_thread': ('._blas_threads', 'one_blas_thread'),
+    'relu_flow': ('._ode', 'relu_flow'),
+    'rotated_aligned_init': ('._init_lambda_balanced', 'rotated_aligned_init'),
+    'solve_kappa_sweep': ('._fixed_point', 'solve_kappa_sweep'),
+    'task_aligned_init': ('._init_lambda_balanced', 'task_aligned_init'),
+    'unbalanced_control': ('._init_lambda_balanced', 'unbalanced_control'),
+    'whiten': ('._qqt', 'whiten'),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module, __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+__all__ += sorted(_LAZY)

@@ -1,7 +1,61 @@
-"""Simulators of a two-layer linear network (gradient flow and gradient descent)."""
+"""Simulators of the networks the closed forms describe: the aligned two-layer linear network (gradient flow
+and descent), the matrix network from any start, the single neuron, linear and deep linear regression from
+pretrained weights, diagonal networks, kernel regression, muP transfer, wide ReLU networks and online SGD."""
 
 from ._descent import gradient_descent as gradient_descent
 from ._flow import gradient_flow as gradient_flow
 from ._task import AlignedTask as AlignedTask
 from ._task import aligned_init as aligned_init
 from ._trajectory import Trajectory as Trajectory
+
+# the models' simulators: imported on first use (PEP 562), so that importing the package stays cheap
+_LAZY = {
+    'DeepLinearFit': ('._deep_linear', 'DeepLinearFit'),
+    'DiagonalWeights': ('._diagonal', 'DiagonalWeights'),
+    'MatrixTrajectory': ('._matrix_network', 'MatrixTrajectory'),
+    'NeuronTrajectory': ('._single_neuron', 'NeuronTrajectory'),
+    'ReluNetwork': ('._ntk', 'ReluNetwork'),
+    'SGDRuns': ('._online_sgd', 'SGDRuns'),
+    'balanced_layers': ('._deep_linear', 'balanced_layers'),
+    'bernoulli_gaussian_task': ('._diagonal', 'bernoulli_gaussian_task'),
+    'deep_linear_flow': ('._deep_linear', 'deep_linear_flow'),
+    'descent_contraction': ('._linear_teacher', 'descent_contraction'),
+    'diagonal_init': ('._diagonal', 'diagonal_init'),
+    'empirical_ntk': ('._ntk', 'empirical_ntk'),
+    'end_to_end': ('._deep_linear', 'end_to_end'),
+    'finetune_min_norm': ('._kernel_regression', 'finetune_min_norm'),
+    'fresh_readout_losses': ('._mup_transfer', 'fresh_readout_losses'),
+    'imbalance': ('._deep_linear', 'imbalance'),
+    'init_network': ('._mup_transfer', 'init_network'),
+    'krr_gaussian_features': ('._kernel_regression', 'krr_gaussian_features'),
+    'krr_mode_errors': ('._kernel_regression', 'krr_mode_errors'),
+    'linear_regression_descent': ('._linear_teacher', 'linear_regression_descent'),
+    'matrix_gradient_descent': ('._matrix_network', 'matrix_gradient_descent'),
+    'matrix_gradient_flow': ('._matrix_network', 'matrix_gradient_flow'),
+    'neuron_gradient_descent': ('._single_neuron', 'neuron_gradient_descent'),
+    'neuron_gradient_flow': ('._single_neuron', 'neuron_gradient_flow'),
+    'online_sgd': ('._online_sgd', 'online_sgd'),
+    'pretrain': ('._mup_transfer', 'pretrain'),
+    'pretrain_finetune': ('._diagonal', 'pretrain_finetune'),
+    'reset': ('._diagonal', 'reset'),
+    'train': ('._diagonal', 'train'),
+    'train_linearised': ('._ntk', 'train_linearised'),
+    'train_network': ('._ntk', 'train_network'),
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module, __name__), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+__all__ = ["AlignedTask", "Trajectory", "aligned_init", "gradient_descent", "gradient_flow", *sorted(_LAZY)]
