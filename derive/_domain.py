@@ -195,6 +195,12 @@ class Constraint:
         ok = np.asarray(self.test(**{p: values[p] for p in self.params}))
         if not ok.all():
             where = np.argwhere(~ok)[0] if ok.ndim else ()
-            got = ", ".join(f"{p}={float(np.broadcast_to(values[p], ok.shape)[tuple(where)])!r}"
-                            for p in self.params)
+
+            def shown(p):
+                v = values[p]
+                try:
+                    return repr(float(np.broadcast_to(v, ok.shape)[tuple(where)]))
+                except ValueError:  # a test over whole vectors: show the vector
+                    return repr(np.asarray(v).tolist())
+            got = ", ".join(f"{p}={shown(p)}" for p in self.params)
             raise ValueError(f"{self.params[0]}: {self.text} (violated at {got})")

@@ -321,7 +321,16 @@ class Result:
             conv = {}
             for p in self.params:
                 v = params[p.name]
-                conv[p.name] = (mpmath.mpf(v) if not p.vector else
-                                [mpmath.mpf(x) for x in np.ravel(v)] if p.ndim == 1 else
+                conv[p.name] = (_mpf(v) if not p.vector else
+                                [_mpf(x) for x in np.ravel(v)] if p.ndim == 1 else
                                 mpmath.matrix(np.asarray(v, dtype=float).tolist()))
             return self._mp_callable(**conv)
+
+
+def _mpf(x):
+    """mpmath number from a Python, NumPy or mpmath scalar (mpf and strings keep their precision)."""
+    if isinstance(x, np.integer):
+        return mpmath.mpf(int(x))
+    if isinstance(x, np.floating):
+        return mpmath.mpf(float(x))
+    return mpmath.mpf(x)

@@ -123,3 +123,13 @@ def test_param_ndim():
     assert Param("x").ndim == 0 and not Param("x").vector
     with pytest.raises(ValueError, match="ndim"):
         Param("x", vector=True, ndim=0)
+
+
+def test_constraint_over_whole_vectors_names_the_parameter():
+    c = Constraint(("v",), "v must sum to 1", lambda v: np.isclose(np.sum(v), 1.0))
+    with pytest.raises(ValueError, match=r"^v: v must sum to 1 \(violated at v=\[0.5, 0.25\]\)"):
+        c.check({"v": np.array([0.5, 0.25])})
+
+
+def test_mp_twin_takes_integers(shallow):
+    assert float(shallow.mp(dps=30, s=np.int64(2), t=0)) == pytest.approx(0.01, rel=1e-15)
