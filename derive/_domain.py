@@ -48,40 +48,34 @@ class Domain:
         kind = "an integer" if self.integer else ("real (inf allowed)" if self.allow_inf else "finite real")
         return f"{name} is {kind}" + (" with " + " and ".join(parts) if parts else "")
 
+    def _failures(self, x: np.ndarray):
+        """(mask of entries breaking a condition, the condition) for each condition, in order."""
+        yield np.isnan(x), "must not be NaN"
+        if not self.allow_inf:
+            yield ~np.isfinite(x), "must be finite"
+        if self.lo > -math.inf:
+            yield ((x <= self.lo if self.lo_open else x < self.lo),
+                   f"must be {'>' if self.lo_open else '>='} {_num(self.lo)}")
+        if self.hi < math.inf:
+            yield ((x >= self.hi if self.hi_open else x > self.hi),
+                   f"must be {'<' if self.hi_open else '<='} {_num(self.hi)}")
+        if self.integer:
+            yield x != np.round(x), "must be an integer"
+
     def contains(self, x: np.ndarray) -> np.ndarray:
         """Boolean mask of the entries of ``x`` inside the domain (NaN is never inside)."""
         x = np.asarray(x, dtype=np.float64)
+        ok = np.ones(x.shape, dtype=bool)
         with np.errstate(invalid="ignore"):
-            ok = ~np.isnan(x) if self.allow_inf else np.isfinite(x)
-            if self.lo > -math.inf:
-                ok &= (x > self.lo) if self.lo_open else (x >= self.lo)
-            if self.hi < math.inf:
-                ok &= (x < self.hi) if self.hi_open else (x <= self.hi)
-            if self.integer:
-                ok &= x == np.round(x)
+            for bad, _ in self._failures(x):
+                ok &= ~bad
         return ok
 
     def violations(self, x: np.ndarray) -> tuple[np.ndarray, str]:
         """Boolean mask of entries outside the domain, and the first reason found."""
-        bad = np.isnan(x)
-        if bad.any():
-            return bad, "must not be NaN"
-        if not self.allow_inf:
-            bad = ~np.isfinite(x)
+        for bad, reason in self._failures(x):  # lazily: the first failing condition stops the scan
             if bad.any():
-                return bad, "must be finite"
-        if self.lo > -math.inf:
-            bad = x <= self.lo if self.lo_open else x < self.lo
-            if bad.any():
-                return bad, f"must be {'>' if self.lo_open else '>='} {_num(self.lo)}"
-        if self.hi < math.inf:
-            bad = x >= self.hi if self.hi_open else x > self.hi
-            if bad.any():
-                return bad, f"must be {'<' if self.hi_open else '<='} {_num(self.hi)}"
-        if self.integer:
-            bad = x != np.round(x)
-            if bad.any():
-                return bad, "must be an integer"
+                return bad, reason
         return np.zeros(x.shape, dtype=bool), ""
 
 

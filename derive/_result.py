@@ -221,15 +221,19 @@ class Result:
 
         return cuda_kernel(self.kernel)
 
-    def check(self, params: dict) -> dict[str, np.ndarray]:
-        """Validate parameter values; return them as float64 arrays or raise ``ValueError``."""
+    def check_names(self, names) -> None:
+        """Raise ``ValueError`` naming the first unknown or missing parameter among ``names``."""
         known = {p.name for p in self.params}
-        unknown = sorted(set(params) - known)
+        unknown = sorted(set(names) - known)
         if unknown:
             raise ValueError(f"{unknown[0]}: not a parameter of {self.name} (parameters: {', '.join(sorted(known))})")
-        missing = [p.name for p in self.params if p.name not in params]
+        missing = [p.name for p in self.params if p.name not in names]
         if missing:
             raise ValueError(f"{missing[0]}: missing parameter of {self.name}")
+
+    def check(self, params: dict) -> dict[str, np.ndarray]:
+        """Validate parameter values; return them as float64 arrays or raise ``ValueError``."""
+        self.check_names(params)
         values = {p.name: p.check(params[p.name]) for p in self.params}
         vecs = [p for p in self.vector_params if p.ndim == 1]
         for p in vecs[1:]:

@@ -110,13 +110,7 @@ def chunk_shape(shape: Sequence[int], points: int) -> tuple[int, ...]:
 def plan(result: Result, axes: Mapping[str, object], zip_axes: Sequence[Sequence[str]] = (),
          chunk_points: int = DEFAULT_CHUNK_POINTS) -> Plan:
     """Check the axes against ``result`` and lay the sweep out (see :func:`sweep`)."""
-    known = [p.name for p in result.params]
-    for key in axes:
-        if key not in known:
-            raise ValueError(f"{key}: not a parameter of {result.name} (parameters: {', '.join(known)})")
-    missing = [k for k in known if k not in axes]
-    if missing:
-        raise ValueError(f"{missing[0]}: missing parameter of {result.name}")
+    result.check_names(axes)
     fixed: dict[str, float] = {}
     vectors: dict[str, np.ndarray] = {}
     along: dict[str, np.ndarray] = {}

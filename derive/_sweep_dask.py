@@ -42,17 +42,16 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
         sample, _ = evaluate_block(result, p, blocks[0])
         extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
     shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
-    keys = [tuple((s.start, s.stop) for s in b) for b in blocks]
-    tasks = {key: dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, device) for key, b in zip(keys, blocks)}
-    counts = [tasks[key][1] for key in keys]
+    tasks = [dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, device) for b in blocks]
+    counts = [task[1] for task in tasks]
     grids = {}
     nblocks = tuple(len(c) for c in p.block_chunks())
     for k, key in enumerate(result.output_names):
         pieces = np.empty(nblocks, dtype=object)
-        for bkey, b in zip(keys, blocks):
+        for task, b in zip(tasks, blocks):
             index = tuple(s.start // c for s, c in zip(b, p.chunks))
             shape = tuple(s.stop - s.start for s in b) + extras[key]
-            pieces[index] = da.from_delayed(tasks[bkey][0][k], shape=shape, dtype=np.float64)
+            pieces[index] = da.from_delayed(task[0][k], shape=shape, dtype=np.float64)
         grids[key] = da.block(pieces.tolist()) if pieces.ndim else pieces[()]
     dims = _output_dims(result, p, sample)
     ds = xr.Dataset({k: (dims[k], v) for k, v in grids.items()}, coords=_coords(p), attrs=attributes(result, p))
