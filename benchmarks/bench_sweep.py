@@ -10,10 +10,12 @@ Run: ``python benchmarks/bench_sweep.py`` (defaults: a 10^9-point streamed sweep
     (target: the stream within 1.25x of in-memory) and the stream's peak resident
     memory (target: under 2 GiB; ``ru_maxrss`` of the interpreter).
 (b) the same sweep (``--dask-points``, written to Zarr) on a ``LocalCluster`` of two
-    single-threaded worker processes (the workers write their own chunks) against
-    one single-threaded process streaming to Zarr (``LAZYRICH_THREADS=1``): the
-    speed-up (target: at least 1.6x). Both sides run warm (kernels loaded) and
-    report the median of ``--repeats`` runs.
+    single-threaded worker processes (each task evaluates a run of chunks and writes
+    them into the store itself) against one single-threaded process streaming to Zarr.
+    Both sides run with ``LAZYRICH_THREADS=1``: the kernel on one thread and each chunk
+    written by the thread that evaluated it (no background writer), so that each
+    process really uses one thread. The speed-up (target: at least 1.6x); both sides run
+    warm (kernels loaded) and report the median of ``--repeats`` runs.
 (c) with ``--cuda`` on a machine with a GPU: points per second of the CUDA kernel
     (``evaluate(..., device="cuda")``) against the CPU kernel on all cores.
 """

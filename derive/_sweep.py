@@ -85,6 +85,11 @@ class Plan:
         for corner in product(*starts):
             yield tuple(slice(a, min(a + c, n)) for a, c, n in zip(corner, self.chunks, self.shape))
 
+    @staticmethod
+    def block_shape(block: tuple[slice, ...]) -> tuple[int, ...]:
+        """The shape of one chunk (a tuple of slices from :meth:`blocks`)."""
+        return tuple(s.stop - s.start for s in block)
+
     def block_chunks(self) -> tuple[tuple[int, ...], ...]:
         """Chunk sizes per dimension, as Dask writes them."""
         return tuple(tuple(min(c, n - a) for a in range(0, n, c)) for n, c in zip(self.shape, self.chunks))
@@ -247,13 +252,37 @@ def attributes(result: Result, plan: Plan) -> dict[str, object]:
     return attrs
 
 
-def _output_dims(result: Result, plan: Plan, sample: dict[str, np.ndarray] | None) -> dict[str, tuple[str, ...]]:
-    names = [d.name for d in plan.dims]
-    out = {}
-    for name in result.output_names:
-        extra = 0 if sample is None else sample[name].ndim - len(names)
-        out[name] = tuple(names) + tuple(f"{name}_{k}" for k in range(extra))
-    return out
+def first_chunks(result: Result, p: Plan, device: str = "cpu"):
+    """Each output's trailing shape per point, and the chunks evaluated to learn it.
+
+    Generated kernels give one scalar per point (nothing is evaluated). A hand-written
+    evaluator's matrix-valued outputs show their shape only on a chunk with a point inside
+    the domain: chunks are evaluated in order until one has such a point (an all-invalid
+    grid has scalar NaN outputs). Returns ``(trailing, done)`` with ``done`` the list of
+    ``(block, outputs, invalid_count)`` already evaluated, for the caller to reuse.
+    """
+    if result._evaluator is None:
+        return {k: () for k in result.output_names}, []
+    done = []
+    for block in p.blocks():
+        outs, nbad = evaluate_block(result, p, block, device)
+        done.append((block, outs, nbad))
+        if nbad < math.prod(p.block_shape(block)):
+            return {k: v.shape[len(p.shape):] for k, v in outs.items()}, done
+    return {k: () for k in result.output_names}, done
+
+
+def fit_block(v: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """A chunk's output as ``shape``: an all-invalid chunk of a hand-written evaluator comes back
+    as NaN without the trailing (matrix) axes, which are broadcast here."""
+    if v.shape == shape:
+        return v
+    return np.broadcast_to(v.reshape(v.shape + (1,) * (len(shape) - v.ndim)), shape)
+
+
+def _output_dims(result: Result, plan: Plan, trailing: dict[str, tuple[int, ...]]) -> dict[str, tuple[str, ...]]:
+    names = tuple(d.name for d in plan.dims)
+    return {name: names + tuple(f"{name}_{k}" for k in range(len(trailing[name]))) for name in result.output_names}
 
 
 def _coords(plan: Plan) -> dict[str, object]:
@@ -278,7 +307,7 @@ def _progress(total: int, enabled: bool, desc: str):
     return tqdm(total=total, desc=desc, unit="chunk", disable=not enabled, leave=False)
 
 
-def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | None = None,  # noqa: A002
+def sweep(name: str, *, zip: Sequence[Sequence[str]] = (), out: str | Path | None = None,
           backend: str = "local", client=None, chunk_points: int = DEFAULT_CHUNK_POINTS,
           max_memory: int = DEFAULT_MAX_MEMORY, progress: bool = True, device: str = "cpu", **axes):
     """Evaluate the result ``name`` over the product of ``axes``; return an ``xarray.Dataset``.
@@ -334,19 +363,19 @@ def in_memory(result: Result, p: Plan, *, progress: bool = False, device: str = 
     """Evaluate every chunk into NumPy arrays and wrap them in a Dataset."""
     import xarray as xr
 
-    values: dict[str, np.ndarray] = {}
+    trailing, done = first_chunks(result, p, device)
+    values = {k: np.empty(p.shape + trailing[k], dtype=np.float64) for k in result.output_names}
     ninvalid = 0
     blocks = list(p.blocks())
     with _progress(len(blocks), progress, result.name) as bar:
-        for block in blocks:
-            outs, nbad = evaluate_block(result, p, block, device)
+        for k, block in enumerate(blocks):
+            _, outs, nbad = done[k] if k < len(done) else (None, *evaluate_block(result, p, block, device))
             ninvalid += nbad
             for key, v in outs.items():
-                if key not in values:
-                    values[key] = np.empty(p.shape + v.shape[len(p.shape):], dtype=np.float64)
-                values[key][block] = v
+                target = values[key][block]
+                target[...] = fit_block(v, target.shape)
             bar.update()
-    dims = _output_dims(result, p, values)
+    dims = _output_dims(result, p, trailing)
     attrs = attributes(result, p) | {"invalid_points": ninvalid}
     ds = xr.Dataset({k: (dims[k], v) for k, v in values.items()}, coords=_coords(p), attrs=attrs)
     _say_invalid(result.name, ninvalid, p.points)

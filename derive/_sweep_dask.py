@@ -10,22 +10,48 @@ scheduler; the values are identical to the local backend's, chunk for chunk.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from ._result import Result
-from ._sweep import Plan, _coords, _output_dims, _say_invalid, attributes, evaluate_block
+from ._sweep import (
+    Plan,
+    _coords,
+    _output_dims,
+    _say_invalid,
+    attributes,
+    evaluate_block,
+    first_chunks,
+    fit_block,
+)
 
 
-def chunk_task(name: str, plan: Plan, block: tuple[slice, ...],
+def chunk_task(name: str, plan: Plan, block: tuple[slice, ...], trailing: dict[str, tuple[int, ...]],
                device: str = "cpu") -> tuple[tuple[np.ndarray, ...], int]:
-    """Run on a worker: the outputs over one chunk (in output order) and its count of invalid points."""
+    """Run on a worker: the outputs over one chunk (in output order, each of shape chunk +
+    ``trailing[output]``) and its count of invalid points."""
     from ._registry import get
 
     result = get(name)
     outs, ninvalid = evaluate_block(result, plan, block, device)
-    return tuple(outs[k] for k in result.output_names), ninvalid
+    return tuple(fit_block(outs[k], plan.block_shape(block) + trailing[k]) for k in result.output_names), ninvalid
+
+
+def chunks_to_zarr(name: str, plan: Plan, blocks: list[tuple[slice, ...]], path: str, device: str = "cpu") -> int:
+    """Run on a worker: evaluate a run of chunks and write each into its region of the store at
+    ``path`` (laid out beforehand), writes overlapping evaluation; return their count of invalid
+    points. Nothing large leaves the worker."""
+    import zarr
+
+    from ._registry import get
+    from ._sweep_store import write_blocks
+
+    result = get(name)
+    group = zarr.open_group(path, mode="r+")
+    arrays = {k: group[k] for k in result.output_names}
+    return write_blocks(result, plan, arrays, blocks, device=device)
 
 
 def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, device: str = "cpu"):
@@ -35,43 +61,45 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
     import xarray as xr
 
     blocks = list(p.blocks())
-    if result._evaluator is None:  # a generated kernel: one scalar per output and point
-        sample = None
-        extras = {k: () for k in result.output_names}
-    else:  # the first chunk, evaluated here, tells the shapes of matrix-valued outputs
-        sample, _ = evaluate_block(result, p, blocks[0])
-        extras = {k: v.shape[len(p.shape):] for k, v in sample.items()}
-    shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
-    tasks = [dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, device) for b in blocks]
-    counts = [task[1] for task in tasks]
-    grids = {}
-    nblocks = tuple(len(c) for c in p.block_chunks())
-    for k, key in enumerate(result.output_names):
-        pieces = np.empty(nblocks, dtype=object)
-        for task, b in zip(tasks, blocks):
-            index = tuple(s.start // c for s, c in zip(b, p.chunks))
-            shape = tuple(s.stop - s.start for s in b) + extras[key]
-            pieces[index] = da.from_delayed(task[0][k], shape=shape, dtype=np.float64)
-        grids[key] = da.block(pieces.tolist()) if pieces.ndim else pieces[()]
-    dims = _output_dims(result, p, sample)
-    ds = xr.Dataset({k: (dims[k], v) for k, v in grids.items()}, coords=_coords(p), attrs=attributes(result, p))
-    total = dask.delayed(sum)(counts)
+    trailing, _ = first_chunks(result, p, device)
+    dims = _output_dims(result, p, trailing)
+    path = None if out is None else Path(out)
 
     def run(*collections):
         if client is not None:
             return tuple(client.gather(client.compute(list(collections))))
         return dask.compute(*collections)
 
-    path = None if out is None else Path(out)
+    shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
     if path is not None and path.suffix == ".zarr":
-        # the workers write their chunks into the store themselves: nothing large comes back
-        ds.attrs["invalid_points"] = -1
-        _, ninvalid = run(ds.to_zarr(path, mode="w", compute=False, consolidated=False), total)
-        import zarr
+        # one task per chunk evaluates and writes its region: no intermediate graph layers, and
+        # nothing but a count comes back
+        from ._sweep_store import finish_zarr, layout_zarr
 
-        zarr.open_group(str(path), mode="r+").attrs["invalid_points"] = int(ninvalid)
-        _say_invalid(result.name, int(ninvalid), p.points)
-        return xr.open_zarr(path, consolidated=False)
+        layout_zarr(result, p, path, trailing, dims)
+        store = str(path.resolve())
+        # a few runs of consecutive chunks per worker: each run overlaps its writes with its
+        # evaluation, and there are still enough runs to balance the load
+        nworkers = len(client.scheduler_info()["workers"]) if client is not None else (os.cpu_count() or 1)
+        per_task = max(1, len(blocks) // (4 * max(1, nworkers)))
+        runs = [blocks[i:i + per_task] for i in range(0, len(blocks), per_task)]
+        counts = [dask.delayed(chunks_to_zarr, pure=False)(result.name, shared, r, store, device) for r in runs]
+        (ninvalid,) = run(dask.delayed(sum)(counts))
+        return finish_zarr(result, p, path, ninvalid)
+    tasks = [dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, trailing, device) for b in blocks]
+    counts = [task[1] for task in tasks]
+    grids = {}
+    nblocks = tuple(len(c) for c in p.block_chunks())
+    for k, key in enumerate(result.output_names):
+        # da.block nests from the last axis: one singleton level per trailing (matrix) axis
+        pieces = np.empty(nblocks + (1,) * len(trailing[key]), dtype=object)
+        for task, b in zip(tasks, blocks):
+            index = tuple(s.start // c for s, c in zip(b, p.chunks)) + (0,) * len(trailing[key])
+            shape = p.block_shape(b) + trailing[key]
+            pieces[index] = da.from_delayed(task[0][k], shape=shape, dtype=np.float64)
+        grids[key] = da.block(pieces.tolist()) if pieces.ndim else pieces[()]
+    ds = xr.Dataset({k: (dims[k], v) for k, v in grids.items()}, coords=_coords(p), attrs=attributes(result, p))
+    total = dask.delayed(sum)(counts)
     ds, ninvalid = run(ds, total)
     ds.attrs["invalid_points"] = int(ninvalid)
     _say_invalid(result.name, int(ninvalid), p.points)

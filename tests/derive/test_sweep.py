@@ -89,13 +89,16 @@ def test_streamed_zarr_and_netcdf_round_trip(tmp_path):
         assert nc.attrs["result"] == MODE
 
 
-def test_dask_backend_is_identical_to_local():
+@pytest.mark.parametrize("store", [None, "d.zarr"])
+def test_dask_backend_is_identical_to_local(store, tmp_path):
+    out = None if store is None else tmp_path / store  # .zarr: each chunk task writes its own region
     with pytest.warns(SweepDomainWarning):
         local = derive.sweep(MODE, lam=LAM, s=np.array([1.0, -1.0]), a0=A0, t=T, chunk_points=60, progress=False)
     with pytest.warns(SweepDomainWarning):
-        dsk = derive.sweep(MODE, lam=LAM, s=np.array([1.0, -1.0]), a0=A0, t=T, chunk_points=60, backend="dask")
+        dsk = derive.sweep(MODE, lam=LAM, s=np.array([1.0, -1.0]), a0=A0, t=T, chunk_points=60, backend="dask",
+                           out=out)
     np.testing.assert_array_equal(dsk["a"].values, local["a"].values)
-    assert dsk.attrs["invalid_points"] == local.attrs["invalid_points"]
+    assert dsk.attrs["invalid_points"] == local.attrs["invalid_points"] == 11 * 3 * 23
 
 
 def test_vector_parameters_and_several_outputs_sweep():
@@ -107,7 +110,7 @@ def test_vector_parameters_and_several_outputs_sweep():
     assert ds.attrs["param_s"] == [1.0, 2.0]
 
 
-def test_evaluator_results_with_matrix_outputs_sweep():
+def test_evaluator_results_with_matrix_outputs_sweep(tmp_path):
     A = sp.MatrixSymbol("A", 2, 2)
     c = sp.Symbol("c", positive=True)
     derive.register(Result("test.sweep_matrix", title="c times A", params=[Param("A", real(), ndim=2),
@@ -119,6 +122,22 @@ def test_evaluator_results_with_matrix_outputs_sweep():
     assert ds["B"].dims == ("c", "B_0", "B_1")
     np.testing.assert_array_equal(ds["B"].values[2], [[2.0, 4.0], [6.0, 8.0]])
     assert np.isnan(ds["B"].values[1]).all() and ds.attrs["invalid_points"] == 1
+    with pytest.warns(SweepDomainWarning):
+        dz = derive.sweep("test.sweep_matrix", A=[[1.0, 2.0], [3.0, 4.0]], c=np.array([1.0, -1.0, 2.0]),
+                          chunk_points=1, backend="dask", out=tmp_path / "m.zarr")
+    assert dz["B"].dims == ds["B"].dims and dz.attrs["invalid_points"] == 1
+    np.testing.assert_array_equal(dz["B"].values, ds["B"].values)
+    # a first chunk with no valid point carries no matrix shape: every backend must still lay out (3, 2, 2)
+    c = np.array([-1.0, 1.0, 2.0])
+    for kw in (dict(), dict(out=tmp_path / "first_invalid.zarr"), dict(backend="dask"),
+               dict(backend="dask", out=tmp_path / "first_invalid_dask.zarr")):
+        with pytest.warns(SweepDomainWarning):
+            got = derive.sweep("test.sweep_matrix", A=[[1.0, 2.0], [3.0, 4.0]], c=c, chunk_points=1,
+                               progress=False, **kw) if "backend" not in kw else derive.sweep(
+                "test.sweep_matrix", A=[[1.0, 2.0], [3.0, 4.0]], c=c, chunk_points=1, **kw)
+        assert got["B"].shape == (3, 2, 2) and got.attrs["invalid_points"] == 1, kw
+        assert np.isnan(got["B"].values[0]).all(), kw
+        np.testing.assert_array_equal(got["B"].values[1:], ds["B"].values[[0, 2]], err_msg=str(kw))
 
 
 @pytest.mark.parametrize("kwargs, message", [
