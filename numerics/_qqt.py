@@ -379,7 +379,10 @@ def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_ful
                 EPE[i, j] = E[i] * P[i, j] * E[j]
                 R[i, j] = sp_i * P[i, j] * E[j]
         # C = R^T R + E H E + psi + E D^T D E phi_perp, R = sqrt(psi) P E
-        _tmatmul_into(R, R, C, True)
+        if use_dot:
+            np.dot(R.T, R, C)
+        else:
+            _tmatmul_into(R, R, C, True)
         for i in range(m):
             for j in range(m):
                 c = C[i, j] + E[i] * H[i, j] * E[j]
@@ -404,9 +407,18 @@ def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_ful
         _forward_rows(C, FT)
         if mode == 0:
             if use_dot:
-                out_full[it] = np.dot(FT.T, FT)
+                np.dot(FT.T, FT, out_full[it])
             else:
                 _tmatmul_into(FT, FT, out_full[it], True)
+        elif use_dot:  # BLAS needs contiguous operands: copy the two column blocks (m x Ni, m x No)
+            Y1 = np.ascontiguousarray(FT[:, :Ni])
+            Y2 = np.ascontiguousarray(FT[:, Ni:])
+            if out11.shape[0] > 0:
+                np.dot(Y1.T, Y1, out11[it])
+            if out21.shape[0] > 0:
+                np.dot(Y2.T, Y1, out21[it])
+            if out22.shape[0] > 0:
+                np.dot(Y2.T, Y2, out22[it])
         else:
             if out11.shape[0] > 0:
                 _tmatmul_into(FT[:, :Ni], FT[:, :Ni], out11[it], True)
@@ -435,12 +447,14 @@ def _qqt_blas(f, t, mode, out_full, out11, out21, out22):
     m, Ni = f.m, f.Ni
     has_perp = f.Ni != f.No
     E, psi, ep = np.empty(m), np.empty(m), np.empty(m)
-    VU_a = np.vstack([f.Va, f.Ua])
-    VU_b = np.vstack([f.Vb, f.Ub])
+    # Fortran order throughout: scipy's BLAS wrappers would copy C-ordered operands at every call
+    VU_a = np.asfortranarray(np.vstack([f.Va, f.Ua]))
+    VU_b = np.asfortranarray(np.vstack([f.Vb, f.Ub]))
+    P = np.asfortranarray(f.P)
     for it, tt in enumerate(t):
         _time_factors(tt, f.gamma, f.g_perp, E, psi, ep)
-        EPE = (E[:, None] * f.P) * E[None, :]
-        R = np.sqrt(psi)[:, None] * (f.P * E[None, :])
+        EPE = (E[:, None] * P) * E[None, :]
+        R = np.sqrt(psi)[:, None] * (P * E[None, :])
         C = blas.dsyrk(1.0, R, trans=1, lower=1)  # lower triangle of R^T R
         C += (E[:, None] * f.H) * E[None, :]
         if has_perp:
@@ -455,7 +469,7 @@ def _qqt_blas(f, t, mode, out_full, out11, out21, out22):
         L, info = lapack.dpotrf(C, lower=1, clean=0, overwrite_a=1)
         if info != 0:
             return it
-        F = blas.dgemm(1.0, VU_b, EPE, beta=1.0, c=VU_a.copy(order="F"), overwrite_c=1)
+        F = blas.dgemm(1.0, VU_b, EPE, beta=1.0, c=VU_a.copy(order="F"), overwrite_c=1)  # VU_a + VU_b EPE
         if has_perp:
             F += f.OD * ep[None, :]
         Y = blas.dtrsm(1.0, L, F, side=1, lower=1, trans_a=1, overwrite_b=1)  # Y = F L^{-T}

@@ -101,6 +101,24 @@ def test_blocks_agree_with_full_and_loops_with_blas(monkeypatch):
     assert rel(_qqt.evaluate_blocks(f, t, ("W2W1",))["W2W1"], b["W2W1"]) <= 1e-14
 
 
+@pytest.mark.parametrize("Ni, No", [(14, 14), (13, 16), (17, 12)])
+def test_mid_size_blas_calls_in_the_loop_kernel_agree_with_blas3_path(monkeypatch, Ni, No):
+    """M_DOT <= m < M_LOOPS: the loop kernel calls BLAS for its products (full and blocks)."""
+    assert _qqt.M_DOT <= min(Ni, No) < _qqt.M_LOOPS
+    W1, W2, Syx = start(21, 0.7, Ni, No)
+    f = _qqt.factorise(W1, W2, Syx)
+    t = np.array([0.0, 0.3, 2.0, 40.0])
+    full = _qqt.evaluate_qqt(f, t)
+    b = _qqt.evaluate_blocks(f, t)
+    # different BLAS products of the same factor: equal to rounding
+    assert rel(b["W2W1"], full[..., Ni:, :Ni]) <= 1e-14
+    assert rel(b["W1TW1"], full[..., :Ni, :Ni]) <= 1e-14 and rel(b["W2W2T"], full[..., Ni:, Ni:]) <= 1e-14
+    monkeypatch.setattr(_qqt, "M_LOOPS", 1)
+    assert rel(_qqt.evaluate_qqt(f, t), full) <= 1e-13
+    Q = np.vstack([W1.T, W2])
+    assert rel(full[0], Q @ Q.T) <= 1e-13
+
+
 def test_initial_value_is_exact():
     W1, W2, Syx = start(12, -1.5, 4, 2)
     Q = np.vstack([W1.T, W2])
