@@ -41,8 +41,8 @@ from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import derive  # noqa: E402
-from numerics._fixed_point import solve_kappa_sweep  # noqa: E402
+import derive
+from numerics._fixed_point import solve_kappa_sweep
 
 
 def brentq_sweep(lam, P, ridge):
