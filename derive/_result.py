@@ -37,6 +37,7 @@ Example (a result of one's own)::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -50,6 +51,24 @@ from numerics import Implicit, KernelSpec, compile_kernel
 from ._citations import bibtex
 from ._domain import Constraint, Param
 
+# -- which results a piece of code evaluates (the report verifies the claims of the sections it builds)
+_RECORDERS: list[set[str]] = []
+
+
+def _note_use(name: str) -> None:
+    for rec in _RECORDERS:
+        rec.add(name)
+
+
+@contextlib.contextmanager
+def recording_use():
+    """Within the block, collect the names of the results whose ``evaluate`` or ``mp`` is called."""
+    used: set[str] = set()
+    _RECORDERS.append(used)
+    try:
+        yield used
+    finally:
+        _RECORDERS.remove(used)
 
 @dataclass(frozen=True)
 class Output:
@@ -258,6 +277,7 @@ class Result:
         runs the same generated kernel on the GPU (:mod:`numerics._cuda`;
         ``numerics.NoGPUError`` where there is none).
         """
+        _note_use(self.name)
         values = self.check(params)
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device: must be 'cpu' or 'cuda', got {device!r}")
@@ -320,6 +340,7 @@ class Result:
 
     def mp(self, dps: int = 30, **params):
         """The mpmath twin at ``dps`` significant digits (scalar parameters, or 1-D lists for vectors)."""
+        _note_use(self.name)
         self.check({k: v for k, v in params.items()})
         with mpmath.workdps(dps):
             conv = {}

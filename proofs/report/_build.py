@@ -156,13 +156,14 @@ def _num(x) -> str:
     return "" if x is None else f"{x:.2e}"
 
 
-def verification_section(outcomes: list, pattern: str | None = None) -> SectionContent:
-    """The verification table (status, claim, statement, method, measured, bound) and its summary."""
+def verification_section(outcomes: list, pattern: str | None = None, *, scope: str | None = None) -> SectionContent:
+    """The verification table (status, claim, statement, method, measured, bound) and its summary;
+    ``scope`` says which claims were selected when not all of them (default: those matching ``pattern``)."""
     npass = sum(o.passed for o in outcomes)
-    summary = Paragraph(f"{npass}/{len(outcomes)} claims verified"
-                        + (f" (claims matching {pattern!r})." if pattern else "."))
+    scope = scope or (f"claims matching {pattern!r}" if pattern else None)
+    summary = Paragraph(f"{npass}/{len(outcomes)} claims verified" + (f" ({scope})." if scope else "."))
     if not outcomes:
-        why = f"no claim matches {pattern!r}" if pattern else "no claims are registered"
+        why = f"no claim matches: {scope}" if scope else "no claims are registered"
         return SectionContent("Verification", [summary, Paragraph(f"The table is empty: {why}.")],
                               key="verification")
     rows = tuple(("PASS" if o.passed else "FAIL", o.claim.name, o.claim.statement, o.claim.method,
@@ -205,16 +206,26 @@ def document(ctx: Context, *, bar: Callable[[str], None] = lambda _: None, only:
     on section keys that restricts the model sections."""
     import proofs
 
+    from derive._result import recording_use
+
     chosen = selected_sections(only)
     parts = [results_section(derive.names())]
     bar("results")
-    for sec in chosen:
-        parts.append(_model_section(sec, ctx))
-        bar(sec.key)
+    with recording_use() as used:
+        for sec in chosen:
+            parts.append(_model_section(sec, ctx))
+            bar(sec.key)
     progress = (lambda it: tqdm(list(it), desc="verifying", leave=False)) if ctx.progress else None
-    outcomes = proofs.run(ctx.pattern, progress=progress)
+    if only is not None and ctx.pattern is None:
+        # a partial report verifies the claims about the results its sections evaluated
+        selected = [c for c in proofs.claims() if used.intersection(c.results)]
+        outcomes = [proofs.check(c) for c in (progress(selected) if progress else selected)]
+        scope = f"claims about the results evaluated by the sections matching {only!r}"
+    else:
+        outcomes = proofs.run(ctx.pattern, progress=progress)
+        scope = None
     ctx.data["outcomes"] = outcomes
-    parts.append(verification_section(outcomes, ctx.pattern))
+    parts.append(verification_section(outcomes, ctx.pattern, scope=scope))
     bar("verification")
     meta = (f"lazyrich {version()}", f"Generated on {datetime.date.today().isoformat()}")
     doc = Document("lazyrich report", meta, parts)

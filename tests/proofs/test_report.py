@@ -145,3 +145,35 @@ def test_only_selects_sections_by_glob():
     assert "lambda_balanced_matrix" in [s.key for s in _build.selected_sections("lambda_bal*")]
     with pytest.raises(ValueError, match=r"^only: no report section matches 'nope\*'"):
         _build.selected_sections("nope*")
+
+
+def test_only_verifies_the_claims_about_the_results_its_sections_evaluate(monkeypatch, tmp_path):
+    """``--only`` without a claim pattern checks exactly the claims whose results the chosen
+    sections evaluated (here one probe section evaluating saxe.depth_chain), not all of them."""
+    from types import SimpleNamespace
+
+    from proofs.report import _sections
+
+    def probe(ctx):
+        derive.get("saxe.depth_chain").evaluate(N=2, s=1.0, u0=0.1, t=1.0)
+        return report.SectionContent("probe")
+
+    # registered for this test only (monkeypatch removes it again)
+    monkeypatch.setitem(_sections._SECTIONS, "test_only_probe", _sections.Section("test_only_probe", 1e9, probe))
+    checked = []
+
+    def fake_check(c):
+        checked.append(c.name)
+        return SimpleNamespace(passed=True, claim=c, error=None,
+                               evidence=SimpleNamespace(measured=None, bound=None, detail=""))
+
+    monkeypatch.setattr(proofs, "check", fake_check)
+    doc = _build.document(report.Context(tmp_path), only="test_only_probe")
+    monkeypatch.undo()
+    assert "test_only_probe" not in [s.key for s in report.sections()]
+    expected = [c.name for c in proofs.claims() if "saxe.depth_chain" in c.results]
+    assert checked == expected and expected
+    assert not any(n.startswith("lambda_balanced.") for n in checked)
+    text = _markdown.render(doc)
+    assert f"{len(expected)}/{len(expected)} claims verified (claims about the results evaluated by the " \
+           "sections matching" in text
