@@ -44,7 +44,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from . import _driver
 
 #: Bump when the emitted source changes for the same expressions.
-CODEGEN_VERSION = "8"
+CODEGEN_VERSION = "9"
 
 
 @dataclass(frozen=True)
@@ -267,6 +267,23 @@ def _tuple(values):
     return values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
 
 
+def hoistable_locals(spec: KernelSpec) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
+    """The hand-written locals that do not depend, even through earlier locals, on the last
+    scalar parameter: the grid driver computes them once per row when only that parameter
+    varies along the innermost axis (a time axis, typically). Empty when there are none, or
+    when the kernel has a single scalar parameter."""
+    if len(spec.scalars) < 2 or not spec.locals:
+        return ()
+    varying = {spec.scalars[-1]}
+    hoisted = []
+    for sym, val in spec.locals:
+        if val.free_symbols & varying:
+            varying.add(sym)
+        else:
+            hoisted.append((sym, val))
+    return tuple(hoisted)
+
+
 def generate_source(spec: KernelSpec) -> str:
     """The full text of the kernel module for ``spec``."""
     lengths = {sym: f"{vec.label}.shape[0]" for sym, vec in spec.lengths}
@@ -299,9 +316,24 @@ def generate_source(spec: KernelSpec) -> str:
                 f"def _helper_{hname}({', '.join(printer.doprint(a) for a in hargs)}):"]
         src += hbody + [f"    return {hval}", ""]
     pre = _locals_block(spec.locals, printer, "    ", spec.rewrite)
+    hoisted = hoistable_locals(spec)
     if spec.implicit is None:
         body, reduced = _body(outputs, printer, "    ", "", pre)
         src += [f"def _scalar({arglist}):"] + body + [f"    return {_tuple(reduced)}", ""]
+        if hoisted:
+            # the same statements split in two: the locals that do not depend on the last scalar
+            # parameter, once per row of the grid, then the rest per point (bitwise the same values)
+            names = [printer.doprint(sym) for sym, _ in hoisted]
+            kept = [pair for pair in spec.locals if pair not in hoisted]
+            prefix_args = ", ".join(args[:len(spec.scalars) - 1] + args[len(spec.scalars):])
+            src += [f"def _prefix({prefix_args}):"]
+            src += _locals_block(hoisted, printer, "    ", spec.rewrite) + [f"    return ({', '.join(names)},)", ""]
+            sbody, sreduced = _body(outputs, printer, "    ", "", _locals_block(kept, printer, "    ", spec.rewrite))
+            src += [f"def _suffix(_hoisted, {arglist}):"]
+            src += [f"    {name} = _hoisted[{k}]" for k, name in enumerate(names)]
+            src += sbody + [f"    return {_tuple(sreduced)}", ""]
+            src += ["kernel_prefix = numba.njit(cache=True, error_model='numpy')(_prefix)",
+                    "kernel_suffix = numba.njit(cache=True, error_model='numpy')(_suffix)", ""]
     else:
         imp = spec.implicit
         x = printer.doprint(imp.unknown)
@@ -322,6 +354,7 @@ def generate_source(spec: KernelSpec) -> str:
     src += [
         f"kernel = numba.njit({signature!r}, cache=True, error_model='numpy')(_scalar)",
         "",
-        _driver.grid_source(len(spec.scalars), len(spec.vectors), nout),
+        _driver.grid_source(len(spec.scalars), len(spec.vectors), nout,
+                            hoist=bool(hoisted) and spec.implicit is None),
     ]
     return "\n".join(src) + "\n"

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-DRIVER_VERSION = "6"
+DRIVER_VERSION = "7"
 CHUNK = 4096
 #: grids smaller than this run on the calling thread
 SERIAL_BELOW = 32768
@@ -78,11 +78,13 @@ def _safeguarded_newton(lo, hi, x, {args}):
 '''
 
 
-def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
+def grid_source(nscalars: int, nvectors: int, nout: int, hoist: bool = False) -> str:
     """Source of ``grid(x0.., strides, shape, nchunk, task0, task1, out, v0..) -> int``.
 
     Evaluates tasks ``task0 <= task < task1`` (task = row * nchunk + chunk) and returns the
-    number of points where some output is NaN.
+    number of points where some output is NaN. With ``hoist`` (the module defines
+    ``kernel_prefix`` and ``kernel_suffix``), a row along which only the last scalar
+    parameter varies computes the prefix once and the suffix per point.
     """
     xs = [f"x{k}" for k in range(nscalars)]
     vs = [f"v{k}" for k in range(nvectors)]
@@ -113,16 +115,26 @@ def grid_source(nscalars: int, nvectors: int, nout: int) -> str:
     lines += [f"        s{k} = strides[{k}, nd - 1]" for k in range(nscalars)]
     call_args = ", ".join([f"x{k}[o{k} + j * s{k}]" for k in range(nscalars)] + vs)
     lines += [f"        row{k} = out[{k}, r]" for k in range(nout)]
-    lines += [
-        "        for j in range(j0, j1):",
-        f"            y = kernel({call_args})",
-    ]
-    if nout == 1:
-        lines += ["            row0[j] = y", "            if y != y:", "                nbad += 1"]
-    else:
-        lines += [f"            row{k}[j] = y[{k}]" for k in range(nout)]
+
+    def point_loop(indent: str, call: str) -> list[str]:
+        body = [f"{indent}for j in range(j0, j1):", f"{indent}    y = {call}"]
+        if nout == 1:
+            return body + [f"{indent}    row0[j] = y", f"{indent}    if y != y:", f"{indent}        nbad += 1"]
+        body += [f"{indent}    row{k}[j] = y[{k}]" for k in range(nout)]
         cond = " or ".join(f"y[{k}] != y[{k}]" for k in range(nout))
-        lines += [f"            if {cond}:", "                nbad += 1"]
+        return body + [f"{indent}    if {cond}:", f"{indent}        nbad += 1"]
+
+    if hoist:
+        last = nscalars - 1
+        fixed = " and ".join(f"s{k} == 0" for k in range(last))
+        prefix_args = ", ".join([f"x{k}[o{k}]" for k in range(last)] + vs)
+        lines += [f"        if j1 > j0 and {fixed}:",
+                  f"            h = kernel_prefix({prefix_args})"]
+        lines += point_loop("            ", f"kernel_suffix(h, {call_args})")
+        lines += ["        else:"]
+        lines += point_loop("            ", f"kernel({call_args})")
+    else:
+        lines += point_loop("        ", f"kernel({call_args})")
     lines += ["    return nbad"]
     return "\n".join(lines) + "\n"
 

@@ -382,3 +382,44 @@ def test_public_surface():
                  "cache_dir", "CACHE_ENV_VAR", "CODEGEN_VERSION"):
         assert hasattr(numerics, name), name
     assert CACHE_ENV_VAR == "LAZYRICH_CACHE_DIR"
+
+
+# ---------------------------------------------------------------- hoisting along the last parameter
+def hoist_spec():
+    """Locals: p depends on x only, q on p and t (so on t), r on p only; output uses all three.
+    ``r`` is a NaN for x < -1 (log of a negative number), so that the driver's NaN count is exercised."""
+    p, q, r = sp.symbols("p q r", real=True)
+    return KernelSpec("cg_hoist", (x, y, t), (p * q + r * y,),
+                      locals=((p, sp.exp(-x) + y**2), (q, sp.sin(p * t)), (r, sp.log(1 + x) * p)))
+
+
+def test_hoistable_locals_follow_dependencies():
+    from numerics._codegen import hoistable_locals
+
+    spec = hoist_spec()
+    assert [str(s) for s, _ in hoistable_locals(spec)] == ["p", "r"]  # q depends on t through itself
+    # a local that depends on the last parameter only through an earlier local is not hoisted
+    p, q = sp.symbols("p q", real=True)
+    chained = KernelSpec("cg_chain", (x, t), (q,), locals=((p, t * x), (q, p + x)))
+    assert hoistable_locals(chained) == ()
+    assert hoistable_locals(KernelSpec("cg_one", (x,), (x,), locals=((p, x),))) == ()
+    src = generate_source(spec)
+    assert "def _prefix(x, y):" in src and "def _suffix(_hoisted, x, y, t):" in src
+    assert "kernel_prefix(" in src.split("def grid(")[1]
+
+
+def test_hoisted_rows_equal_the_plain_kernel_bitwise(cache_root):
+    kern = compile_kernel(hoist_spec())
+    rng = np.random.default_rng(5)
+    xs = np.concatenate([rng.uniform(-3, 3, 37), [-2.0]])[:, None, None]  # some x < -1: NaN
+    ys = rng.uniform(-2, 2, 3)[:, None]
+    ts = rng.uniform(0, 50, 5000)
+    hoisted, nbad = kern(xs, ys, ts)                                   # t innermost: prefix once per row
+    plain, nbad_plain = kern(xs[..., None], ys[..., None], ts[:, None])  # t not innermost: the plain kernel
+    plain = plain[..., 0]
+    np.testing.assert_array_equal(hoisted, plain)
+    assert nbad == nbad_plain == np.isnan(plain).sum() > 0
+    # one outer row: the last axis is cut into chunks, each computing its own prefix
+    one, nbad_one = kern(0.3, -0.7, ts)
+    np.testing.assert_array_equal(one[0], [kern.scalar(0.3, -0.7, tt) for tt in ts])
+    assert nbad_one == 0
