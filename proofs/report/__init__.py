@@ -27,6 +27,7 @@ from . import (  # noqa: F401,E402  (register their sections)
     _lazy_features,
     _learning_curve,
     _linear_teacher,
+    _lowrank_finetune,
 )
 
 __all__ = ["Code", "Context", "Document", "Figure", "Formula", "Heading", "Items", "Paragraph", "Section",
