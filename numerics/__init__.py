@@ -22,6 +22,7 @@ __all__ = [
 _LAZY = {
     'IllConditionedStart': ('._qqt', 'IllConditionedStart'),
     'KernelDynamics': ('._lazy', 'KernelDynamics'),
+    'TwoStageTask': ('._two_stage_dmft', 'TwoStageTask'),
     'bregman_projection': ('._bregman', 'bregman_projection'),
     'check_whitened': ('._qqt', 'check_whitened'),
     'evaluate_blocks': ('._qqt', 'evaluate_blocks'),
@@ -31,11 +32,14 @@ _LAZY = {
     'kappa_learning_curve': ('._fixed_point', 'learning_curve'),
     'lambda_balanced_init': ('._init_lambda_balanced', 'lambda_balanced_init'),
     'layerwise_lambda': ('._init_lambda_balanced', 'layerwise_lambda'),
+    'linear_mean_field': ('._two_stage_dmft', 'linear_mean_field'),
+    'make_two_stage_task': ('._two_stage_dmft', 'make_task'),
     'one_blas_thread': ('._blas_threads', 'one_blas_thread'),
     'relu_flow': ('._ode', 'relu_flow'),
     'rotated_aligned_init': ('._init_lambda_balanced', 'rotated_aligned_init'),
     'solve_kappa_sweep': ('._fixed_point', 'solve_kappa_sweep'),
     'task_aligned_init': ('._init_lambda_balanced', 'task_aligned_init'),
+    'two_stage_dmft': ('._two_stage_dmft', 'two_stage_dmft'),
     'unbalanced_control': ('._init_lambda_balanced', 'unbalanced_control'),
     'whiten': ('._qqt', 'whiten'),
 }

@@ -43,6 +43,7 @@ _LAZY = {
     'train': ('._diagonal', 'train'),
     'train_linearised': ('._ntk', 'train_linearised'),
     'train_network': ('._ntk', 'train_network'),
+    'two_stage_network': ('._two_stage_network', 'two_stage_network'),
 }
 
 

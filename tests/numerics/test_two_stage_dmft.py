@@ -1,0 +1,78 @@
+"""The two-stage single-site Monte Carlo: exact linear reduction, Monte Carlo error in standard errors,
+the O(dt) Euler error, and input validation."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from numerics._two_stage_dmft import linear_mean_field, make_task, sample_moments, two_stage_dmft
+
+D, P1, P2, NT = 8, 6, 5, 10
+KW = dict(gamma1=1.5, gamma2=0.7, dt=0.1, steps1=30, steps2=30)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), readout=st.sampled_from(["fresh", "continued"]),
+       alpha=st.floats(-1.0, 1.0))
+@example(seed=0, readout="fresh", alpha=1.0)
+def test_linear_monte_carlo_equals_the_moment_recursion_at_its_own_sample_moments(seed, readout, alpha):
+    # phi = identity: every site moves by one common linear map, so the recursion C <- B C B^T started
+    # from the sample's own moments reproduces the S-site Monte Carlo to rounding
+    task = make_task(D, P1, P2, NT, alpha, seed=seed)
+    S = 50
+    mc = two_stage_dmft(task, sites=S, activation="linear", readout=readout, seed=seed, progress=False, **KW)
+    mom = linear_mean_field(task, readout=readout, C0=sample_moments(D, S, seed=seed), **KW)
+    for k in ("source_train", "source_test", "target_train", "target_test"):
+        np.testing.assert_allclose(mc[k], mom[k], rtol=1e-10, atol=1e-13)
+
+
+def test_linear_monte_carlo_converges_to_the_mean_field_within_standard_errors():
+    task = make_task(D, P1, P2, NT, 0.6, seed=3)
+    mf = linear_mean_field(task, **KW)["target_test"]
+    runs = np.stack([two_stage_dmft(task, sites=2000, activation="linear", seed=s, progress=False, **KW)["target_test"]
+                     for s in range(12)])
+    se = runs.std(0, ddof=1) / np.sqrt(runs.shape[0])
+    z = np.abs(runs.mean(0) - mf)[1:] / se[1:]
+    assert np.max(z) < 4.5  # max over ~30 correlated times; the O(1/S) bias is far below one s.e.
+    # mutation: the mean field of the wrong richness is many standard errors away
+    wrong = linear_mean_field(task, **{**KW, "gamma2": 2.0})["target_test"]
+    assert np.max(np.abs(runs.mean(0) - wrong)[1:] / se[1:]) > 10
+
+
+def test_euler_error_is_first_order_in_dt():
+    task = make_task(D, P1, P2, NT, 0.6, seed=4)
+    T = 3.0
+    ends = [linear_mean_field(task, gamma1=1.5, gamma2=0.7, dt=T / n, steps1=n, steps2=n)["target_test"][-1]
+            for n in (20, 40, 80)]
+    ratio = (ends[0] - ends[1]) / (ends[1] - ends[2])
+    assert ratio == pytest.approx(2.0, rel=0.1)  # global error c dt + O(dt^2)
+
+
+def test_relu_monte_carlo_is_seeded_and_pretraining_lowers_the_source_loss():
+    task = make_task(D, P1, P2, NT, 0.6, seed=5)
+    a = two_stage_dmft(task, sites=500, seed=9, progress=False, **KW)
+    b = two_stage_dmft(task, sites=500, seed=9, progress=False, **KW)
+    np.testing.assert_array_equal(a["target_test"], b["target_test"])
+    assert a["source_train"][-1] < 0.5 * a["source_train"][0]
+    assert a["target_train"][-1] < 0.5 * a["target_train"][0]
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(gamma1=0.0), "gamma1: must be > 0"), (dict(gamma2=-1.0), "gamma2: must be > 0"),
+    (dict(dt=0.0), "dt: must be > 0"), (dict(steps1=-1), "steps1:"), (dict(readout="x"), "readout:"),
+    (dict(activation="tanh"), "activation:"), (dict(sites=0), "sites:")])
+# C0 of the wrong shape is checked in test_linear_mean_field_rejects_a_wrong_moment_shape
+def test_bad_input_names_the_parameter(kw, msg):
+    task = make_task(D, P1, P2, NT, 0.6, seed=1)
+    args = {**KW, "sites": 10, "progress": False, **kw}
+    with pytest.raises(ValueError, match=msg):
+        two_stage_dmft(task, **args)
+    with pytest.raises(ValueError, match="alpha:"):
+        make_task(D, P1, P2, NT, 1.5, seed=1)
+
+
+def test_linear_mean_field_rejects_a_wrong_moment_shape():
+    task = make_task(D, P1, P2, NT, 0.6, seed=1)
+    with pytest.raises(ValueError, match="C0: must be"):
+        linear_mean_field(task, C0=np.eye(D), **KW)
