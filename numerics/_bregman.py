@@ -196,13 +196,20 @@ def _newton_step_normal(X, weight, r):
 def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     """Newton on the dual. Returns (beta, nu, iterations, scaled_residual, converged).
 
-    ``scaled_residual = max_j |X beta - y|_j / (sum_i |X_ji beta_i| + |y_j|)``; converged
-    when it is <= ``rtol`` and a final (polishing) Newton step has been taken.
+    ``scaled_residual = max_j |X beta - y|_j / (sum_i |X_ji| (|beta_i| + |beta0_i|) + |y_j|)`` with
+    ``beta0`` the start (the Bregman centre); converged when it is <= ``rtol`` and a final
+    (polishing) Newton step has been taken. The start's term keeps the scale away from zero
+    when the answer is beta = 0 (y = 0 with a square X), where |X beta| alone would shrink with
+    the residual and the relative residual would never fall.
     """
     n, d = X.shape
     nu = np.zeros(n)
     u = p0.copy()
     beta, weight = _dual_state(log_half_kappa, u)
+    floor = np.zeros(n)
+    for j in range(n):
+        for i in range(d):
+            floor[j] += abs(X[j, i] * beta[i])
     h = _dual_objective(log_half_kappa, u, nu, y)
     res = np.inf
     polished = False
@@ -211,7 +218,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         r = _matvec(X, beta) - y
         res = 0.0
         for j in range(n):
-            scale = abs(y[j])
+            scale = abs(y[j]) + floor[j]
             for i in range(d):
                 scale += abs(X[j, i] * beta[i])
             if scale > 0.0:

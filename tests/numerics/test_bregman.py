@@ -29,13 +29,14 @@ def _optimality_gap(X, kappa, beta0, beta):
        log_kappa=st.floats(-3, 3), centred=st.booleans())
 @example(seed=0, n=8, extra=0, log_kappa=0.0, centred=True)  # square X: the unique solution
 @example(seed=1, n=1, extra=12, log_kappa=-3.0, centred=False)
+@example(seed=0, n=2, extra=0, log_kappa=0.0, centred=True)  # y = 0, square X: the answer is beta = 0
 def test_projection_is_feasible_and_optimal(seed, n, extra, log_kappa, centred):
     X, y, rng = _problem(seed, n, n + extra)
     d = X.shape[1]
     kappa = 10.0 ** (log_kappa + rng.uniform(-1, 1, d))
     beta0 = rng.standard_normal(d) * 0.5 if centred else np.zeros(d)
     beta = bregman_projection(X, y, kappa, beta0)
-    scale = np.abs(X) @ np.abs(beta) + np.abs(y)
+    scale = np.abs(X) @ (np.abs(beta) + np.abs(beta0)) + np.abs(y)  # the solver's scale (start included)
     assert np.all(np.abs(X @ beta - y) <= 16 * d * U * scale + 1e-300)
     gap, size = _optimality_gap(X, kappa, beta0, beta)
     # phi' is recovered from beta with relative error ~ u |beta| phi''(beta) <= u / 2 per coordinate,
