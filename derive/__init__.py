@@ -30,7 +30,7 @@ for _prefix, _modules in {
     "deep_linear": ("_deep_linear",),
     "learning_curve": ("_learning_curve",),
     "transfer": ("_transfer",),
-    "diagonal": ("_diagonal",),
+    "diagonal": ("_diagonal", "_diagonal_generalization"),
     "single_neuron": ("_single_neuron",),
     "lazy": ("_lazy",),
     "hermite": ("_hermite",),

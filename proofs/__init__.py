@@ -18,6 +18,7 @@ from . import _lambda_balanced  # noqa: F401,E402  (registers the claims)
 from . import (  # noqa: F401,E402  (register their claims)
     _deep_linear,
     _diagonal,
+    _diagonal_generalization,
     _hermite,
     _lambda_balanced_matrix,
     _lazy,
