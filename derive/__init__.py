@@ -36,6 +36,8 @@ for _prefix, _modules in {
     "hermite": ("_hermite",),
     "single_index": ("_single_index",),
     "relu": ("_relu",),
+    "silent_alignment": ("_silent_alignment",),
+    "adaptive_kernel": ("_adaptive_kernel",),
 }.items():
     _declare(_prefix, *(f"{__name__}.{m}" for m in _modules))
 del _prefix, _modules

@@ -16,6 +16,7 @@ from ._claim import (
 from ._runner import main as main, run as run, table as table, to_json as to_json
 from . import _lambda_balanced  # noqa: F401,E402  (registers the claims)
 from . import (  # noqa: F401,E402  (register their claims)
+    _adaptive_kernel,
     _deep_linear,
     _diagonal,
     _diagonal_generalization,
@@ -25,6 +26,7 @@ from . import (  # noqa: F401,E402  (register their claims)
     _learning_curve,
     _linear_teacher,
     _relu,
+    _silent_alignment,
     _single_index,
     _single_neuron,
     _transfer,

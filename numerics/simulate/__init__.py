@@ -40,6 +40,8 @@ _LAZY = {
     'pretrain': ('._mup_transfer', 'pretrain'),
     'pretrain_finetune': ('._diagonal', 'pretrain_finetune'),
     'reset': ('._diagonal', 'reset'),
+    'silent_alignment_small_init': ('._silent_alignment', 'small_init'),
+    'silent_alignment_train': ('._silent_alignment', 'train'),
     'train': ('._diagonal', 'train'),
     'train_linearised': ('._ntk', 'train_linearised'),
     'train_network': ('._ntk', 'train_network'),
