@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernel_regression import _min_norm_coefficients, one_blas_thread
+from ._rk4 import rk4_two_layer
 
 
 def init_network(D: int, N: int, *, seed: int, kind: str = "orthonormal"):
@@ -63,7 +64,7 @@ def pretrain(a, W, gamma1: float, times, *, dt: float = 1e-3) -> dict:
 
     rec = {k: np.empty(times.size) for k in ("rho", "beta_perp", "A_uu", "A_perp_dev", "a2", "A_ua")}
 
-    def record(j):
+    def record(j, a, W):
         beta = W.T @ a / (gamma1 * N)
         A = W.T @ W / N
         rec["rho"][j] = beta[0]
@@ -74,20 +75,7 @@ def pretrain(a, W, gamma1: float, times, *, dt: float = 1e-3) -> dict:
         rec["a2"][j] = a @ a / N
 
     with one_blas_thread():
-        t = 0.0
-        record(0)
-        for j in range(1, times.size):
-            n_steps = max(1, int(np.ceil((times[j] - t) / dt)))
-            h = (times[j] - t) / n_steps
-            for _ in range(n_steps):
-                k1a, k1W = rhs(a, W)
-                k2a, k2W = rhs(a + h / 2 * k1a, W + h / 2 * k1W)
-                k3a, k3W = rhs(a + h / 2 * k2a, W + h / 2 * k2W)
-                k4a, k4W = rhs(a + h * k3a, W + h * k3W)
-                a = a + h / 6 * (k1a + 2 * k2a + 2 * k3a + k4a)
-                W = W + h / 6 * (k1W + 2 * k2W + 2 * k3W + k4W)
-            t = times[j]
-            record(j)
+        a, W = rk4_two_layer(rhs, a, W, times, dt, record)
     rec["a"], rec["W"] = a, W
     return rec
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernel_regression import one_blas_thread
+from ._rk4 import rk4_two_layer
 
 
 def small_init(D: int, N: int, sigma: float, beta, *, seed: int, zero_overlap: bool = True):
@@ -73,7 +74,7 @@ def train(a, W, s: float, beta, times, *, Sigma=None, dt: float = 1e-3) -> dict:
     rec = {"q": np.empty(times.size), "r": np.empty(times.size), "c": np.empty(times.size),
            "M": np.empty((times.size, D, D))}
 
-    def record(j):
+    def record(j, a, W):
         M = W.T @ W + (a @ a) * np.eye(D)
         rec["M"][j] = M
         rec["q"][j] = 0.5 * beta @ M @ beta
@@ -81,19 +82,6 @@ def train(a, W, s: float, beta, times, *, Sigma=None, dt: float = 1e-3) -> dict:
         rec["c"][j] = a @ a
 
     with one_blas_thread():
-        t = 0.0
-        record(0)
-        for j in range(1, times.size):
-            n = max(1, int(np.ceil((times[j] - t) / dt)))
-            h = (times[j] - t) / n
-            for _ in range(n):
-                k1a, k1W = rhs(a, W)
-                k2a, k2W = rhs(a + h / 2 * k1a, W + h / 2 * k1W)
-                k3a, k3W = rhs(a + h / 2 * k2a, W + h / 2 * k2W)
-                k4a, k4W = rhs(a + h * k3a, W + h * k3W)
-                a = a + h / 6 * (k1a + 2 * k2a + 2 * k3a + k4a)
-                W = W + h / 6 * (k1W + 2 * k2W + 2 * k3W + k4W)
-            t = times[j]
-            record(j)
+        a, W = rk4_two_layer(rhs, a, W, times, dt, record)
     rec["a"], rec["W"] = a, W
     return rec
