@@ -41,8 +41,8 @@ def chunk_task(name: str, plan: Plan, block: tuple[slice, ...], trailing: dict[s
 
 def chunks_to_zarr(name: str, plan: Plan, blocks: list[tuple[slice, ...]], path: str, device: str = "cpu") -> int:
     """Run on a worker: evaluate a run of chunks and write each into its region of the store at
-    ``path`` (laid out beforehand), writes overlapping evaluation; return their count of invalid
-    points. Nothing large leaves the worker."""
+    ``path`` (laid out beforehand; see :func:`write_blocks` for when writes overlap evaluation);
+    return their count of invalid points. Nothing large leaves the worker."""
     import zarr
 
     from ._registry import get
@@ -61,7 +61,7 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
     import xarray as xr
 
     blocks = list(p.blocks())
-    trailing, _ = first_chunks(result, p, device)
+    trailing, done = first_chunks(result, p, device)
     dims = _output_dims(result, p, trailing)
     path = None if out is None else Path(out)
 
@@ -72,11 +72,14 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
 
     shared = dask.delayed(p, pure=True)  # one graph node, shipped once to each worker
     if path is not None and path.suffix == ".zarr":
-        # one task per chunk evaluates and writes its region: no intermediate graph layers, and
-        # nothing but a count comes back
-        from ._sweep_store import finish_zarr, layout_zarr
+        # each task evaluates a run of chunks and writes their regions: no intermediate graph
+        # layers, and nothing but a count comes back
+        from ._sweep_store import finish_zarr, layout_zarr, write_blocks
 
-        layout_zarr(result, p, path, trailing, dims)
+        arrays = layout_zarr(result, p, path, trailing, dims)
+        # chunks already evaluated here to learn the output shapes are written here, not again
+        ninvalid_here = write_blocks(result, p, arrays, [b for b, _, _ in done], done=done)
+        blocks = blocks[len(done):]
         store = str(path.resolve())
         # a few runs of consecutive chunks per worker: each run overlaps its writes with its
         # evaluation, and there are still enough runs to balance the load
@@ -85,7 +88,7 @@ def sweep_dask(result: Result, p: Plan, *, out: str | Path | None, client=None, 
         runs = [blocks[i:i + per_task] for i in range(0, len(blocks), per_task)]
         counts = [dask.delayed(chunks_to_zarr, pure=False)(result.name, shared, r, store, device) for r in runs]
         (ninvalid,) = run(dask.delayed(sum)(counts))
-        return finish_zarr(result, p, path, ninvalid)
+        return finish_zarr(result, p, path, ninvalid_here + ninvalid)
     tasks = [dask.delayed(chunk_task, pure=True, nout=2)(result.name, shared, b, trailing, device) for b in blocks]
     counts = [task[1] for task in tasks]
     grids = {}
