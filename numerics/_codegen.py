@@ -270,9 +270,9 @@ def _tuple(values):
 def hoistable_locals(spec: KernelSpec) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
     """The hand-written locals that do not depend, even through earlier locals, on the last
     scalar parameter: the grid driver computes them once per row when only that parameter
-    varies along the innermost axis (a time axis, typically). Empty when there are none, or
-    when the kernel has a single scalar parameter."""
-    if len(spec.scalars) < 2 or not spec.locals:
+    varies along the innermost axis (a time axis, typically). Empty when there are none, when
+    the kernel has a single scalar parameter, or for implicit results (not split)."""
+    if len(spec.scalars) < 2 or not spec.locals or spec.implicit is not None:
         return ()
     varying = {spec.scalars[-1]}
     hoisted = []
@@ -318,8 +318,8 @@ def generate_source(spec: KernelSpec) -> str:
     pre = _locals_block(spec.locals, printer, "    ", spec.rewrite)
     hoisted = hoistable_locals(spec)
     if spec.implicit is None:
-        body, reduced = _body(outputs, printer, "    ", "", pre)
-        src += [f"def _scalar({arglist}):"] + body + [f"    return {_tuple(reduced)}", ""]
+        body, reduced = _body(outputs, printer, "    ", "")
+        src += [f"def _scalar({arglist}):"] + pre + body + [f"    return {_tuple(reduced)}", ""]
         if hoisted:
             # the same statements split in two: the locals that do not depend on the last scalar
             # parameter, once per row of the grid, then the rest per point (bitwise the same values)
@@ -328,10 +328,9 @@ def generate_source(spec: KernelSpec) -> str:
             prefix_args = ", ".join(args[:len(spec.scalars) - 1] + args[len(spec.scalars):])
             src += [f"def _prefix({prefix_args}):"]
             src += _locals_block(hoisted, printer, "    ", spec.rewrite) + [f"    return ({', '.join(names)},)", ""]
-            sbody, sreduced = _body(outputs, printer, "    ", "", _locals_block(kept, printer, "    ", spec.rewrite))
             src += [f"def _suffix(_hoisted, {arglist}):"]
             src += [f"    {name} = _hoisted[{k}]" for k, name in enumerate(names)]
-            src += sbody + [f"    return {_tuple(sreduced)}", ""]
+            src += _locals_block(kept, printer, "    ", spec.rewrite) + body + [f"    return {_tuple(reduced)}", ""]
             src += ["kernel_prefix = numba.njit(cache=True, error_model='numpy')(_prefix)",
                     "kernel_suffix = numba.njit(cache=True, error_model='numpy')(_suffix)", ""]
     else:
@@ -354,7 +353,6 @@ def generate_source(spec: KernelSpec) -> str:
     src += [
         f"kernel = numba.njit({signature!r}, cache=True, error_model='numpy')(_scalar)",
         "",
-        _driver.grid_source(len(spec.scalars), len(spec.vectors), nout,
-                            hoist=bool(hoisted) and spec.implicit is None),
+        _driver.grid_source(len(spec.scalars), len(spec.vectors), nout, hoist=bool(hoisted)),
     ]
     return "\n".join(src) + "\n"
