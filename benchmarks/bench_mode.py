@@ -114,14 +114,32 @@ def _mode_scalar(lam, s, a0, t):
         b = lam / w + X * w
         al = abs(lam)
         g = -(4.0 * a0 * a0 / (q0 + al) + al * (4.0 * s2 / (K + al) + 2.0 * s) / K2s + 2.0 * abs(a0)) / w
-    Kt = K * t
-    om = -math.expm1(-Kt)
+    # sigma = max(|b|, h), h = sqrt(E): one transcendental per point (derive._lambda_balanced._mode_steps)
     lb = math.log(abs(b))
-    lsig = max(lb, -0.5 * Kt)
-    eml = math.exp(-lsig)  # 1/sigma
-    bs = b * eml
-    Es = math.exp(-Kt - lsig)
-    Ess = Es * eml
+    ib = math.exp(-max(lb, -700.0))  # 1/|b|
+    bb = b * ib if lb > -700.0 else math.copysign(1.0, b)
+    hK = 0.5 * K * t
+    if hK < 0.5:
+        m = math.expm1(-hK)
+        h = 1.0 + m
+    else:
+        h = math.exp(-hK)
+        m = h - 1.0
+    om = -m * (2.0 + m)
+    if hK >= -lb:  # sigma = |b|
+        eml = ib
+        bs = bb
+        Es = h * ib * h if hK < 700.0 else math.exp(-K * t - lb)
+        Ess = Es * ib if lb > -700.0 else math.exp(-K * t - 2.0 * lb)
+    else:  # sigma = h
+        if hK < 700.0:
+            eml = 1.0 / h
+            bs = b / h
+        else:
+            eml = math.exp(700.0)
+            bs = math.copysign(math.exp(lb + hK), b)
+        Es = h
+        Ess = 1.0
     # F1, F2: whichever two-term sum rounds least (derive._lambda_balanced._pick)
     x1 = 0.5 * Kp * bs
     x2 = -s * g * Es
@@ -222,14 +240,27 @@ def mode_numpy(lam, s, a0, t):
         al = np.abs(lam)
         g = np.where(apos, lam * (a0 - s) * (4.0 * (a0 + s) / (q0 + K) + 2.0) / (K2s * w),
                      -(4.0 * a0 * a0 / (q0 + al) + al * (4.0 * s2 / (K + al) + 2.0 * s) / K2s + 2.0 * np.abs(a0)) / w)
-        mKt = -K * t
-        om = -np.expm1(mKt)
         lb = np.log(np.abs(b))
-        lsig = np.maximum(lb, 0.5 * mKt)
-        eml = np.exp(-lsig)  # 1/sigma
-        bs = b * eml
-        Es = np.exp(mKt - lsig)
-        Ess = Es * eml
+        ib = np.exp(-np.maximum(lb, -700.0))  # 1/|b|
+        bb = np.where(lb > -700.0, b * ib, np.sign(b))
+        hK = np.broadcast_to(0.5 * K * t, np.broadcast_shapes(np.shape(K), np.shape(t), np.shape(lb)))
+        small = hK < 0.5
+        u = np.empty(hK.shape)  # one transcendental per point, as the kernel (ufunc where= skips the rest)
+        np.expm1(-hK, out=u, where=small)
+        np.exp(-hK, out=u, where=~small)
+        h = np.where(small, 1.0 + u, u)
+        m = np.where(small, u, u - 1.0)
+        om = -m * (2.0 + m)
+        caseA = hK >= -lb  # sigma = |b|; else sigma = h
+        far = hK >= 700.0
+        rare = np.zeros(hK.shape)  # the extreme branches' exps, only where they are taken
+        np.exp(np.where(caseA, -2.0 * hK - lb, lb + hK), out=rare, where=far)
+        eml = np.where(caseA, ib, np.where(far, np.exp(700.0), 1.0 / h))
+        bs = np.where(caseA, bb, np.where(far, np.sign(b) * rare, b / h))
+        Es = np.where(caseA, np.where(far, rare, h * ib * h), h)
+        tiny = np.zeros(hK.shape)
+        np.exp(-2.0 * hK - 2.0 * lb, out=tiny, where=caseA & (lb <= -700.0))
+        Ess = np.where(caseA, np.where(lb > -700.0, Es * ib, tiny), 1.0)
         x1, x2 = 0.5 * Kp * bs, -s * g * Es
         y1, y2 = K * opX * d0a * eml, s * g * om * eml
         F1 = np.where(np.abs(x1) + np.abs(x2) <= np.abs(y1) + np.abs(y2), x1 + x2, y1 + y2)

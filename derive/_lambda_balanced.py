@@ -103,8 +103,18 @@ def _mode_steps(lam, s, a0, t):
     ``c0^2, d0^2, K -+ lam`` by conjugates, ``b`` as a sum of same-sign terms, ``g``
     with its zero at ``a0 = s`` factored out.
     """
-    S = sp.symbols("K q0 c0a d0a c0s Km Kp omX opX X b g w lb lsig isig bs Es Ess omega F1 F2 D", real=True)
-    K, q0, c0a, d0a, c0s, Km, Kp, omX, opX, X, b, g, w, lb, lsig, isig, bs, Es, Ess, om, F1, F2, D = S
+    S = sp.symbols("K q0 c0a d0a c0s Km Kp omX opX X b g w lb ib bb hK u h m omega hb isig bs Es Ess F1 F2 D",
+                   real=True)
+    (K, q0, c0a, d0a, c0s, Km, Kp, omX, opX, X, b, g, w, lb, ib, bb, hK, u, h, m, om, hb, isig, bs, Es, Ess, F1, F2,
+     D) = S
+    # sigma = max(|b|, h) with h = sqrt(E) = exp(-K t / 2): case A is sigma = |b| (lb >= -K t/2), case B
+    # sigma = h. The time enters through h alone, and h and 1 - E = -m (2 + m), m = h - 1, come from one
+    # transcendental u (expm1 below K t/2 = 1/2, where h = 1 + m keeps its digits; exp above, where m = h - 1
+    # does), so a point costs one exp; 1/|b| and b/|b| depend on (lam, s, a0) only and are hoisted.
+    # 1/sigma is capped at e^700 so it stays finite when sigma is subnormal (|lam| < 1e-300): the forms
+    # that use it are then never picked, and b/sigma, E/sigma, E/sigma^2 take the exp routes.
+    caseA = lb >= -hK
+    small = hK < sp.S.Half
     steps = [
         (K, sp.sqrt(lam**2 + 4 * s**2)),
         (q0, sp.sqrt(lam**2 + 4 * a0**2)),
@@ -122,15 +132,21 @@ def _mode_steps(lam, s, a0, t):
             (lam * (a0 - s) * (4 * (a0 + s) / (q0 + K) + 2) / ((K + 2 * s) * w), a0 >= 0),
             (-(4 * a0**2 / (q0 + sp.Abs(lam)) + sp.Abs(lam) * (4 * s**2 / (K + sp.Abs(lam)) + 2 * s) / (K + 2 * s)
                + 2 * sp.Abs(a0)) / w, True))),
-        (om, -expm1(-K * t)),
         (lb, sp.log(sp.Abs(b))),
-        (lsig, sp.Max(lb, -K * t / 2)),
-        # 1/sigma, capped so that it stays finite when sigma is subnormal (|lam| < 1e-300): the
-        # forms that use it are then never picked, and b/sigma, E/sigma^2 take the exp route
-        (isig, sp.exp(-sp.Max(lsig, -700))),
-        (bs, sp.Piecewise((b * isig, lsig > -700), (sp.sign(b) * sp.exp(lb - lsig), True))),  # b / sigma
-        (Es, sp.exp(-K * t - lsig)),  # E / sigma <= sqrt(E)
-        (Ess, sp.Piecewise((Es * isig, lsig > -700), (sp.exp(-K * t - 2 * lsig), True))),  # E / sigma^2 <= 1
+        (ib, sp.exp(-sp.Max(lb, -700))),  # 1/|b|, capped
+        (bb, sp.Piecewise((b * ib, lb > -700), (sp.sign(b), True))),  # b/|b|
+        (hK, K * t / 2),
+        (u, sp.Piecewise((expm1(-hK), small), (sp.exp(-hK), True))),
+        (h, sp.Piecewise((1 + u, small), (u, True))),  # sqrt(E)
+        (m, sp.Piecewise((u, small), (u - 1, True))),  # sqrt(E) - 1
+        (om, -m * (2 + m)),  # 1 - E
+        (hb, h * ib),  # E/sigma / h in case A, <= 1; multiplied before h so E/sigma cannot underflow early
+        (isig, sp.Piecewise((ib, caseA), (1 / h, hK < 700), (sp.exp(700), True))),  # 1/sigma
+        (bs, sp.Piecewise((bb, caseA), (b / h, hK < 700), (sp.sign(b) * sp.exp(lb + hK), True))),  # b/sigma
+        # E/sigma <= sqrt(E): in case A h * ib <= 1 and h is normal below K t/2 = 700
+        (Es, sp.Piecewise((hb * h, caseA & (hK < 700)), (sp.exp(-K * t - lb), caseA), (h, True))),
+        # E/sigma^2 <= 1: exactly 1 in case B
+        (Ess, sp.Piecewise((Es * ib, caseA & (lb > -700)), (sp.exp(-K * t - 2 * lb), caseA), (1, True))),
         (F1, _pick((s * (Kp / (2 * s)) * bs, -s * g * Es), (K * opX * d0a * isig, s * g * om * isig))),
         (F2, _pick((s * g * Es, s * (Km / (2 * s)) * bs), (K * omX * c0s * isig, -s * g * om * isig))),
         (D, 4 * K**2 / (K + 2 * s) * Ess + (bs**2 + g**2 * Ess) * om),
