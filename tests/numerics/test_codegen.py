@@ -159,6 +159,44 @@ def test_cse_emits_a_repeated_subexpression_once():
     assert body2.count("math.exp(") == 1
 
 
+_LEAVES = (x, y, sp.Integer(2), sp.Rational(1, 3), sp.sqrt(2))
+_UNARY = (sp.exp, sp.sin, lambda e: sp.sqrt(1 + e**2), lambda e: -e)
+_BINARY = (sp.Add, sp.Mul, lambda p, q: p / (2 + q**2), lambda p, q: sp.Piecewise((p, q > 0), (q, True)))
+
+
+@st.composite
+def _trees(draw, depth=4):
+    """Random expression trees over x, y; small leaf set so that subtrees repeat."""
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(_LEAVES))
+    if draw(st.booleans()):
+        return draw(st.sampled_from(_UNARY))(draw(_trees(depth - 1)))
+    return draw(st.sampled_from(_BINARY))(draw(_trees(depth - 1)), draw(_trees(depth - 1)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_trees(), _trees(), st.floats(-2, 2), st.floats(-2, 2))
+@example(sp.sin(x + y) * sp.cos(x + y), sp.sin(x + y) ** 2, 0.3, -0.7)
+def test_cse_block_computes_the_expressions_and_names_only_repeats(e1, e2, xv, yv):
+    """The emitted statements evaluate (in plain Python) to the expressions themselves, each name
+    stands for a subexpression occurring at least twice, and every name is used after it is set."""
+    from numerics._codegen import KernelPrinter, _cse_block, common_subexpressions
+
+    exprs = [e1, e2 + x]
+    lines, reduced = _cse_block(exprs, KernelPrinter({}), "", "_c_")
+    code = "\n".join(lines + [f"_r = ({reduced[0]}, {reduced[1]})"])
+    ns = {"math": math, "x": xv, "y": yv}
+    exec(code, ns)  # noqa: S102 - our own generated source
+    ref = [float(sp.N(e.subs({x: xv, y: yv}), 30)) for e in exprs]
+    for got, want in zip(ns["_r"], ref):
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-12)
+    repeated = common_subexpressions(exprs)
+    assert len(lines) == len(repeated)
+    text = "\n".join(lines[1:] + reduced)
+    for k in range(len(lines)):
+        assert text.count(f"_c_{k}") >= 1, f"_c_{k} is set and never used"
+
+
 def test_locals_emitted_in_order_before_use():
     body = body_of(generate_source(vec_spec()))
     assert body[1].strip() == "c = 2*x"
