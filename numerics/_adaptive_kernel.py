@@ -30,6 +30,9 @@ import numba
 import numpy as np
 
 
+_DEEP, _RANK_ONE = 0, 1
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _deep_residual(x, g2, b, L):
     w = x ** (-L)  # pow is accurate to an ulp; exp(-L log x) would lose L log(x) ulps
@@ -38,22 +41,39 @@ def _deep_residual(x, g2, b, L):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _deep_one(g2, b, L):
-    if g2 == 0.0:
-        return 1.0
-    # x - 1 = g2 w/(1 + b w)^2 <= min(g2/(1 + b)^2, g2 x^-L), and x^L (x - 1) <= g2 gives x - 1 <= g2^(1/(L+1));
-    # the bound can be tight to within rounding (b = 0, huge g2): widen until G(hi) >= 0
-    lo, hi = 1.0, 1.0 + min(g2 / (1.0 + b) ** 2, g2 ** (1.0 / (L + 1.0))) * (1.0 + 1e-12)
+def _rank_one_residual(z, e, y2, g2, b):
+    m, dm = 0.0, 0.0
+    for k in range(e.size):
+        d = z * e[k] + b
+        if d > 0.0:
+            m += e[k] * y2[k] / (d * d)
+            dm += 2.0 * e[k] * e[k] * y2[k] / (d * d * d)
+    return 1.0 - 1.0 / z - g2 * m, 1.0 / (z * z) + g2 * dm
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _residual(kind, x, g2, b, L, e, y2):
+    # a switch, not a function argument: Numba does not cache functions that take functions
+    if kind == _DEEP:
+        return _deep_residual(x, g2, b, L)
+    return _rank_one_residual(x, e, y2, g2, b)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _increasing_root(kind, hi, g2, b, L, e, y2):
+    """The root in [1, hi] of the increasing residual ``kind`` (negative or zero at 1), by bracketed,
+    safeguarded Newton; ``hi`` is widened first if rounding left the residual negative there."""
+    lo = 1.0
     if hi == 1.0:  # the root is within half an ulp of 1
         return 1.0
     for _ in range(64):
-        if _deep_residual(hi, g2, b, L)[0] >= 0.0:
+        if _residual(kind, hi, g2, b, L, e, y2)[0] >= 0.0:
             break
         hi = 1.0 + 2.0 * (hi - 1.0)
     x = hi
     step_old = hi - lo
     for _ in range(2000):
-        G, dG = _deep_residual(x, g2, b, L)
+        G, dG = _residual(kind, x, g2, b, L, e, y2)
         if G == 0.0:
             return x
         if G > 0.0:
@@ -71,9 +91,20 @@ def _deep_one(g2, b, L):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _deep_one(g2, b, L, none):
+    if g2 == 0.0:
+        return 1.0
+    # x - 1 = g2 w/(1 + b w)^2 <= min(g2/(1 + b)^2, g2 x^-L), and x^L (x - 1) <= g2 gives x - 1 <= g2^(1/(L+1))
+    # (the bound can be tight to within rounding: b = 0, huge g2)
+    hi = 1.0 + min(g2 / (1.0 + b) ** 2, g2 ** (1.0 / (L + 1.0))) * (1.0 + 1e-12)
+    return _increasing_root(_DEEP, hi, g2, b, L, none, none)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _deep_all(g2, b, L, out):
+    none = np.empty(0)
     for i in range(g2.size):
-        out[i] = _deep_one(g2[i], b[i], L[i])
+        out[i] = _deep_one(g2[i], b[i], L[i], none)
 
 
 def deep_gain_root(gamma0, inv_beta, L) -> np.ndarray:
@@ -86,17 +117,6 @@ def deep_gain_root(gamma0, inv_beta, L) -> np.ndarray:
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _rank_one_residual(z, e, y2, g2, b):
-    m, dm = 0.0, 0.0
-    for k in range(e.size):
-        d = z * e[k] + b
-        if d > 0.0:
-            m += e[k] * y2[k] / (d * d)
-            dm += 2.0 * e[k] * e[k] * y2[k] / (d * d * d)
-    return 1.0 - 1.0 / z - g2 * m, 1.0 / (z * z) + g2 * dm
-
-
-@numba.njit(cache=True, error_model="numpy")
 def rank_one_root(e, y2, g2, b):
     """Bracketed Newton for z >= 1 (see the module docstring); e, y2 1-D float64 arrays."""
     up = 0.0
@@ -106,28 +126,5 @@ def rank_one_root(e, y2, g2, b):
     if g2 == 0.0 or up == 0.0:
         return 1.0
     # z - 1 <= z g2 m(z) <= g2 up/z, so (z - 1)^2 <= z (z - 1) <= g2 up
-    lo, hi = 1.0, 1.0 + math.sqrt(g2) * math.sqrt(up) * (1.0 + 1e-12)
-    if hi == 1.0:  # the root is within half an ulp of 1
-        return 1.0
-    for _ in range(64):  # the bound can be tight to within rounding
-        if _rank_one_residual(hi, e, y2, g2, b)[0] >= 0.0:
-            break
-        hi = 1.0 + 2.0 * (hi - 1.0)
-    z = hi
-    step_old = hi - lo
-    for _ in range(2000):
-        F, dF = _rank_one_residual(z, e, y2, g2, b)
-        if F == 0.0:
-            return z
-        if F > 0.0:
-            hi = z
-        else:
-            lo = z
-        zn = z - F / dF
-        if not (lo < zn < hi) or 2.0 * abs(F) > abs(step_old * dF):
-            zn = 0.5 * (lo + hi)
-        step_old = zn - z
-        if abs(zn - z) <= 2e-16 * z or hi - lo <= 2e-16 * hi:
-            return zn
-        z = zn
-    return math.nan
+    hi = 1.0 + math.sqrt(g2) * math.sqrt(up) * (1.0 + 1e-12)
+    return _increasing_root(_RANK_ONE, hi, g2, b, 0.0, e, y2)
