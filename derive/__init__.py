@@ -38,6 +38,7 @@ for _prefix, _modules in {
     "relu": ("_relu",),
     "silent_alignment": ("_silent_alignment",),
     "adaptive_kernel": ("_adaptive_kernel",),
+    "mean_field": ("_mean_field",),
 }.items():
     _declare(_prefix, *(f"{__name__}.{m}" for m in _modules))
 del _prefix, _modules

@@ -25,6 +25,7 @@ from . import (  # noqa: F401,E402  (register their claims)
     _lazy,
     _learning_curve,
     _linear_teacher,
+    _mean_field,
     _relu,
     _silent_alignment,
     _single_index,

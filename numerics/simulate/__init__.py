@@ -1,6 +1,7 @@
 """Simulators of the networks the closed forms describe: the aligned two-layer linear network (gradient flow
 and descent), the matrix network from any start, the single neuron, linear and deep linear regression from
-pretrained weights, diagonal networks, kernel regression, muP transfer, wide ReLU networks and online SGD."""
+pretrained weights, diagonal networks, kernel regression, muP transfer, wide ReLU networks, online SGD and the
+mean-field staircase network."""
 
 from ._descent import gradient_descent as gradient_descent
 from ._flow import gradient_flow as gradient_flow
@@ -40,6 +41,8 @@ _LAZY = {
     'pretrain': ('._mup_transfer', 'pretrain'),
     'pretrain_finetune': ('._diagonal', 'pretrain_finetune'),
     'reset': ('._diagonal', 'reset'),
+    'staircase_sgd': ('._staircase_sgd', 'staircase_sgd'),
+    'staircase_sgd_runs': ('._staircase_sgd', 'staircase_sgd_runs'),
     'silent_alignment_small_init': ('._silent_alignment', 'small_init'),
     'silent_alignment_train': ('._silent_alignment', 'train'),
     'train': ('._diagonal', 'train'),

@@ -28,6 +28,7 @@ from . import (  # noqa: F401,E402  (register their sections)
     _learning_curve,
     _linear_teacher,
     _lowrank_finetune,
+    _mean_field,
     _two_stage,
 )
 
