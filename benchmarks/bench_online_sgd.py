@@ -10,8 +10,10 @@ free (unconstrained) update ``w <- w - eta dl/dz x``, a fresh ``x ~ N(0, I_d)`` 
 
 * NumPy loop: ``numerics.simulate._online_sgd.online_sgd_numpy`` (``default_rng`` normals, one
   Python iteration per step) - the baseline the issue names;
-* Numba ``method="full"``: the d-dimensional simulation (xoshiro256** + ziggurat normals), one run
-  (one thread) and ``2 * cores`` runs (runs in parallel, steps summed over runs);
+* Numba ``method="full"``: the d-dimensional simulation, one run (one thread) and ``2 * cores`` runs
+  (runs in parallel, steps summed over runs). Each step draws its ``d`` normals from ``ceil(d/4)``
+  xoshiro256+ lanes by a branch-free Box-Muller (``numerics.simulate._rng_fast``: the loop over lanes
+  vectorises), then one reassociated (vectorised) projection and one axpy;
 * Numba ``method="reduced"``: the same Markov chain exactly in law in O(1) per step (tested against
   the full chain in tests/numerics/test_online_sgd.py).
 
@@ -58,7 +60,9 @@ def main():
         rows["reduced_1"].append(_rate(lambda: online_sgd(steps=n_red, runs=1, every=n_red, method="reduced", **kw),
                                        n_red))
     r = {k: np.array(v) for k, v in rows.items()}
-    print(f"online SGD at d = {d} ({cores} cores, {args.repeats} repeats, medians)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"online SGD at d = {d} ({cores} cores, {args.repeats} repeats, medians; 1-min load average {load:.1f}:"
+          f" above {cores} the parallel figure is throttled by other processes)")
     for k, label in (("numpy", "NumPy loop"), ("full_1", "Numba full, 1 run"),
                      ("full_par", f"Numba full, {runs_par} runs in parallel"), ("reduced_1", "Numba reduced, 1 run")):
         print(f"  {label:38s} {np.median(r[k]):12.4g} steps/s")

@@ -16,8 +16,12 @@ Activations: given by their normalised Hermite coefficients (``h_j = He_j/sqrt(j
 the three-term recurrence), or one of the built-ins ``"relu"``, ``"tanh"``, ``"h2"``... (by name),
 or as a pair of Numba functions ``(sigma, dsigma)`` (compiled on first use, not cached on disk).
 
-Seeding: run ``i`` draws from its own xoshiro256** stream (``_rng``) seeded with ``(seed, i)``
-through NumPy's ``SeedSequence``, so results do not depend on the thread that runs it.
+Seeding: run ``i`` gets its own integer seed from ``(seed, i)`` through NumPy's ``SeedSequence``, so
+results do not depend on the thread that runs it. ``method="full"`` draws each step's ``x`` from
+``_rng_fast`` (``ceil(d/4)`` xoshiro256+ lanes seeded from the run's seed, branch-free Box-Muller: the
+loop over lanes vectorises); ``method="reduced"`` draws its three variates from one xoshiro256**
+stream (``_rng``: ziggurat normals, Marsaglia-Tsang gamma). Projections and norms are reassociated
+(vectorised) sums, so the full chain is reproducible on one machine and build, not bit-for-bit across CPUs.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numba
 import numpy as np
 from numba import prange
 
-from . import _rng
+from . import _rng, _rng_fast
 
 LOSSES = {"correlation": 0, "square": 1, "mse": 2}
 UPDATES = {"spherical": 0, "free": 1}
@@ -57,13 +61,25 @@ def _act(kind, c, z):
     return val, der
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _dot(a, b, n):
+    """``sum_{q<n} a_q b_q``, reassociated (vectorised) - a reduction, the only place fast-math is used."""
+    acc = 0.0
+    for q in range(n):
+        acc += a[q] * b[q]
+    return acc
+
+
 def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, seeds, reduced, m_out, n_out):
     runs = w0.shape[0]
-    kn, wn = _rng.KN, _rng.WN
+    lanes = (d + 3) // 4
     for i in prange(runs):
         st = _rng.seed_state(seeds[i])
         w = w0[i].copy()
-        x = np.empty(d)
+        if not reduced:
+            lst = _rng_fast.lane_state(seeds[i], lanes)
+            xbuf = np.empty((4, lanes))
+            x = xbuf.reshape(-1)  # its first d entries are the step's input
         q2 = np.sum(w * w)  # ||w||^2
         w1 = w[0]
         m_out[i, 0] = w1 / math.sqrt(q2)
@@ -80,17 +96,8 @@ def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, 
                 z = nrm * g1
                 x1 = mh * g1 + math.sqrt(max(1.0 - mh * mh, 0.0)) * g2
             else:
-                for q in range(d):
-                    u = _rng.next_u64(st)
-                    iz = np.int64(u & np.uint64(127))
-                    hz = np.int64(np.int32(np.uint32(u >> np.uint64(32))))
-                    if abs(hz) < kn[iz]:  # the ziggurat's fast path, inlined by hand (hot loop)
-                        x[q] = hz * wn[iz]
-                    else:
-                        x[q] = _rng._normal_tail(st, hz, iz)
-                z = 0.0
-                for q in range(d):
-                    z += w[q] * x[q]
+                _rng_fast.fill_normals(lst, xbuf)
+                z = _dot(w, x, d)
                 x1 = x[0]
             y, _ = _act(tkind, ct, u_norm * x1)
             s, ds = _act(skind, cs, z)
@@ -107,21 +114,21 @@ def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, 
                     w1 -= eta * dl * x1
                     q2 = q2 - 2.0 * eta * dl * z + (eta * dl) ** 2 * xx
             elif update == 0:  # spherical: project the gradient on the tangent space, retract
-                nn = 0.0
+                c = eta * dl
                 for q in range(d):
-                    w[q] -= eta * dl * (x[q] - z * w[q])
-                    nn += w[q] * w[q]
-                inv = 1.0 / math.sqrt(nn)
+                    w[q] -= c * (x[q] - z * w[q])
+                inv = 1.0 / math.sqrt(_dot(w, w, d))
                 for q in range(d):
                     w[q] *= inv
                 w1 = w[0]
             else:
+                c = eta * dl
                 for q in range(d):
-                    w[q] -= eta * dl * x[q]
+                    w[q] -= c * x[q]
                 w1 = w[0]
             if step % every == 0:
                 if not reduced:
-                    q2 = np.sum(w * w)
+                    q2 = _dot(w, w, d)
                 m_out[i, k] = w1 / math.sqrt(q2)
                 n_out[i, k] = math.sqrt(q2)
                 k += 1

@@ -81,3 +81,38 @@ def test_validation(kw, name):
     base.update(kw)
     with pytest.raises(ValueError, match=f"^{name}:"):
         online_sgd(**base)
+
+
+@pytest.mark.parametrize("d", [5, 63, 64])
+def test_full_chain_first_step_is_the_update_on_the_lane_normals(d):
+    """One step of the full chain by hand, from the normals of the run's lanes (any d, not only multiples of 4)."""
+    from numerics.simulate import _rng_fast
+
+    eta, m0 = 0.05, 0.3
+    out = online_sgd(d=d, steps=1, eta=eta, runs=1, student="relu", loss="mse", update="free", m0=m0, seed=9)
+    # rebuild w0 and the run's seed exactly as online_sgd does
+    children = np.random.SeedSequence([9]).spawn(2)
+    v = np.random.default_rng(children[-1]).standard_normal((1, d))
+    v[:, 0] = 0.0
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    w = math.sqrt(1 - m0 * m0) * v[0]
+    w[0] = m0
+    seed = int(children[0].generate_state(1)[0])
+    x = _rng_fast.normals(seed, d, _rng_fast.lanes_for(d))
+    z = w @ x
+    dl = 2.0 * (max(z, 0.0) - max(x[0], 0.0)) * (z > 0)
+    w1 = w - eta * dl * x
+    # the simulator's projection w.x is a reassociated sum: two summation orders differ by at most
+    # 2 d eps sum|w_q x_q|; through dl = 2(z - y) it moves w1 by 2 eta |dz| |x|, and m, |w1| by twice that
+    eps = np.finfo(float).eps
+    dz = 2 * d * eps * np.abs(w * x).sum()
+    tol = 2 * 2 * eta * dz * np.linalg.norm(x) / np.linalg.norm(w1) + 8 * eps
+    assert abs(out.m[0, 1] - w1[0] / np.linalg.norm(w1)) <= tol
+    assert abs(out.norm[0, 1] / np.linalg.norm(w1) - 1) <= tol
+
+
+def test_spherical_full_chain_stays_on_the_sphere():
+    out = online_sgd(d=100, steps=500, eta=5e-3, runs=2, student=[0.0, 0.0, 1.0], loss="correlation",
+                     update="spherical", m0=0.2, every=50, seed=11)
+    np.testing.assert_allclose(out.norm, 1.0, rtol=0, atol=1e-14)
+    assert np.all(np.abs(out.m) <= 1.0)
