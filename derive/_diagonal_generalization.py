@@ -18,10 +18,13 @@ D8, D9; the note's D8 values are reproduced to the digits it quotes). Sign conve
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
+from scipy.optimize import brentq
 
-from numerics._replica_diagonal import bernoulli_gaussian_groups, solve
+from numerics._replica_diagonal import bernoulli_gaussian_groups, moments, solve
 
 from ._diagonal_model import REFS, SETTING
 from ._domain import Param, interval, positive
@@ -32,23 +35,71 @@ P_KAPPA = Param("kappa", positive(), r"\kappa", "uniform implicit-bias scale (2c
 P_ALPHA = Param("alpha", interval(0.0, 1.0, lo_open=True, hi_open=True), r"\alpha", "samples per dimension n/d")
 P_RHO = Param("rho", interval(0.0, 1.0, lo_open=True), r"\rho", "fraction of nonzero teacher coordinates")
 
-_s, _g, _z, _xh = sp.symbols(r"s g z \hat{x}", real=True)
+_s, _g, _z, _xh, _x, _xi = sp.symbols(r"s g z \hat{x} x \xi", real=True)
 _eps = sp.Symbol(r"\varepsilon_g")
 _E = sp.Function(r"\mathbb{E}")
-DISPLAY = _eps
+# Display: the error of the scalar channel, then the equations fixing (s, g). Every left-hand side is a
+# fresh symbol or an expression that the display does not contain, so ``Result.expr`` (which substitutes
+# the definitions into the display) stays E(x - xhat)^2 and no parameter is ever replaced.
+DISPLAY = _E((_x - _xh) ** 2)
 DEFINITIONS = (
-    (_eps, P_ALPHA.symbol * _s**2),
-    (_s**2, _E((sp.Symbol("x") - _xh) ** 2) / P_ALPHA.symbol),
-    (P_ALPHA.symbol, _E(1 / (1 + _g / sp.sqrt(P_KAPPA.symbol**2 + 4 * _xh**2)))),
-    (_z, _xh + _g / 2 * sp.asinh(2 * _xh / P_KAPPA.symbol)),
+    (_s**2, _eps / P_ALPHA.symbol),                                                    # noise of the channel
+    (_E(1 / (1 + _g / sp.sqrt(P_KAPPA.symbol**2 + 4 * _xh**2))), P_ALPHA.symbol),      # degrees of freedom
+    (_xh + _g / 2 * sp.asinh(2 * _xh / P_KAPPA.symbol), _z),                           # xhat = prox_{g phi}(z)
+    (_z, _x + _s * _xi),                                                               # scalar channel
 )
+
+
+def _g_of_s(s, alpha, groups):
+    """The unique g > 0 with dof(s, g) = alpha (dof decreases from 1 at g = 0 to 0 as g -> inf)."""
+    def f(lg):
+        return moments(s, math.exp(lg), groups)[1] - alpha
+    hi = 5.0
+    while f(hi) > 0:
+        hi += 10.0
+        if hi > 700:
+            raise ArithmeticError("g(s): degrees-of-freedom equation has no root below exp(700)")
+    return math.exp(brentq(f, -40.0, hi, xtol=1e-13, rtol=1e-13))
+
+
+def solve_from_zero_estimate(alpha, groups):
+    """The RS fixed point that state evolution reaches from the zero estimate, in either direction.
+
+    State evolution ``s_{t+1}^2 = eps(s_t)/alpha`` starts at ``s0^2 = E beta*^2 / alpha`` (the zero
+    estimate). When ``eps(s0) < E beta*^2`` it decreases to the first root below s0: that is
+    :func:`numerics._replica_diagonal.solve`. When ``eps(s0) > E beta*^2`` (the interpolator does
+    worse than predicting 0: dense teachers under a rich, sparsity-seeking bias at small alpha,
+    or a bias that favours the wrong coordinates) it *increases* to the first root above s0;
+    ``solve`` only scans downwards and would then report a spurious perfect recovery, so this
+    branch is taken here (the error is then > E beta*^2).
+    Returns ``dict(eps, s, g, perfect)`` like ``solve``.
+    """
+    second = sum(p * v for p, _, v in groups)
+    if not (0.0 < alpha < 1.0):
+        raise ValueError(f"alpha: must satisfy 0 < alpha < 1 (an underdetermined system), got {alpha}")
+    s0 = math.sqrt(second / alpha)
+
+    def G(s):
+        return moments(s, _g_of_s(s, alpha, groups), groups)[0] / alpha - s * s
+
+    if G(s0) <= 0.0:
+        return solve(alpha, groups)
+    hi = s0
+    while True:  # eps is bounded by second + O(s^2) with slope < alpha, so G < 0 for large enough s
+        lo, hi = hi, 2.0 * hi
+        if G(hi) < 0.0:
+            break
+        if hi > 1e6 * s0:
+            raise ArithmeticError("alpha: no RS fixed point above the zero-estimate start (state evolution diverges)")
+    root = brentq(G, lo, hi, xtol=1e-14 * s0, rtol=1e-13)
+    return {"eps": alpha * root * root, "s": root, "g": _g_of_s(root, alpha, groups), "perfect": False}
 
 
 def _evaluate(kappa, alpha, rho):
     k, a, r = np.broadcast_arrays(kappa, alpha, rho)
     out = np.empty(k.shape)
     for idx in np.ndindex(k.shape):
-        out[idx] = solve(float(a[idx]), bernoulli_gaussian_groups(float(k[idx]), float(r[idx])))["eps"]
+        out[idx] = solve_from_zero_estimate(float(a[idx]), bernoulli_gaussian_groups(float(k[idx]), float(r[idx])))["eps"]
     return out
 
 
@@ -63,8 +114,10 @@ generalization_error = register(Result(
         "n, d -> inf with alpha = n/d in (0, 1); X_ij ~ N(0, 1/n); noiseless labels y = X beta*",
         "teacher Bernoulli-Gaussian: beta*_i = 0 w.p. 1 - rho, else N(0, 1/rho) (E beta*^2 = 1)",
         "estimator: the interpolator diagonal.implicit_bias with uniform kappa and centre 0 (e.g. pretraining, kappa = 2c)",
-        "replica-symmetric scalar channel z = x + s xi, xhat = prox of g phi_kappa; x ~ teacher prior",
-        "branch: the fixed point reached by state evolution from the zero estimate (largest s below E beta*^2/alpha)",
+        ("replica-symmetric scalar channel z = x + s xi, xi ~ N(0, 1) independent of x ~ teacher prior; "
+         "xhat = prox of g phi_kappa; E over x and xi; (s, g) the fixed point of the two equations shown"),
+        ("branch: the fixed point state evolution reaches from the zero estimate s0^2 = E beta*^2/alpha "
+         "(the first root below s0, or above s0 when the error at s0 exceeds E beta*^2)"),
         "per-coordinate error ||beta_hat - beta*||^2/d; finite-d simulations lie 1-5 % above it (finite-size bias)",
     ),
     source=("RS / state-evolution equations: research note diagonal-linear.md §4 (DERIVED+CHECKED D8, D9; "
@@ -118,7 +171,7 @@ def finetune_generalization_error(*, c, lam, gamma, protocol, rho_pt, a_pt, rho_
     """
     groups = finetune_groups(c=c, lam=lam, gamma=gamma, protocol=protocol, rho_pt=rho_pt, a_pt=a_pt,
                              rho_ft=rho_ft, omega=omega)
-    return solve(float(alpha), groups)["eps"]
+    return solve_from_zero_estimate(float(alpha), groups)["eps"]
 
 
-__all__ = ["finetune_generalization_error", "finetune_groups", "generalization_error"]
+__all__ = ["finetune_generalization_error", "finetune_groups", "generalization_error", "solve_from_zero_estimate"]

@@ -23,6 +23,7 @@ from ._sections import (
 from . import _lambda_balanced  # noqa: F401,E402  (registers the lambda_balanced section)
 from . import (  # noqa: F401,E402  (register their sections)
     _diagonal,
+    _diagonal_regimes,
     _lambda_balanced_matrix,
     _lazy_features,
     _learning_curve,

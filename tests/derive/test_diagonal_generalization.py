@@ -8,7 +8,7 @@ import pytest
 
 import derive
 from derive import _diagonal_generalization as dg
-from numerics._replica_diagonal import bernoulli_gaussian_groups, simulate_finetune
+from numerics._replica_diagonal import bernoulli_gaussian_groups, moments, simulate_finetune
 from proofs import _diagonal_generalization as claims
 
 GE = derive.get("diagonal.generalization_error")
@@ -70,3 +70,33 @@ def test_note_value_claim_catches_a_wrong_kappa(monkeypatch):
     """Mutation: a 10 % error in the scale kappa must break the D8 claim."""
     monkeypatch.setattr(dg, "bernoulli_gaussian_groups", lambda k, r: bernoulli_gaussian_groups(1.1 * k, r))
     assert not claims._note_values().passed
+
+
+def test_latex_shows_the_scalar_channel_equations():
+    """The display is the RS system the evaluator solves: error, channel noise, degrees of freedom, prox, channel."""
+    tex = GE.latex()
+    for piece in (r"\varepsilon_g &= \mathbb{E}{\left(\left(- \hat{x} + x\right)^{2} \right)}",
+                  r"s^{2} &= \frac{\varepsilon_{g}}{\alpha}",
+                  r"\frac{g}{\sqrt{4 \hat{x}^{2} + \kappa^{2}}} + 1} \right)} &= \alpha",
+                  r"\operatorname{asinh}{\left(\frac{2 \hat{x}}{\kappa} \right)}}{2} &= z",
+                  r"z &= \xi s + x"):
+        assert piece in tex
+    assert str(GE.expr) == r"\mathbb{E}((-\hat{x} + x)**2)"  # no parameter replaced by a definition
+
+
+def test_branch_above_the_zero_estimate():
+    """Dense teacher, rich bias, few samples: the interpolator is worse than predicting 0, so state evolution
+    from the zero estimate moves s *up*. The result is the first root above s0 (G > 0 all the way from s0),
+    not a spurious perfect recovery (what a downward-only scan reports)."""
+    alpha, groups = 0.05, bernoulli_gaussian_groups(0.005, 0.9)
+    sol = dg.solve_from_zero_estimate(alpha, groups)
+    eps = float(GE.evaluate(kappa=0.005, alpha=alpha, rho=0.9))
+    assert not sol["perfect"] and eps == sol["eps"] and eps > 1.0
+    s0 = math.sqrt(1.0 / alpha)
+
+    def G(s):
+        return moments(s, dg._g_of_s(s, alpha, groups), groups)[0] / alpha - s * s
+
+    assert sol["s"] > s0
+    assert all(G(s) > 0 for s in np.linspace(s0, sol["s"], 8)[:-1])
+    assert abs(G(sol["s"])) <= 1e-9 * sol["s"] ** 2
