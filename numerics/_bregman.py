@@ -28,6 +28,13 @@ more than ``MAX_DU`` (a trust region: far from the solution the dual is exponent
 and the raw Newton step overshoots by ``~1/kappa``), followed by Armijo backtracking
 that treats an infinite objective as a failed trial. The iteration stops when the
 residual ``|X beta - y|`` is at the rounding level of the products ``|X| |beta|``.
+
+Speed. The input checks, the start and the whole Newton loop are compiled (no Python per
+iteration). The Newton system is the n x n dual Hessian: formed as blocked dot products (four
+rows at a time) and factorised by Cholesky when the weights span at most ``GRADED``, by
+Householder QR of the weighted design otherwise. Reductions (dot products, sums of the residual)
+carry Numba's ``reassoc`` flag so that they vectorise; nothing else does. At d = 200, n = 80 a
+projection is about 7-10 Newton steps of ~0.1 ms each (``benchmarks/bench_diagonal.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +48,9 @@ MAX_DU = 2.0
 MAX_ITER = 500
 #: weights spanning more than this ratio use QR instead of the normal equations
 GRADED = 1e6
+EPS = float(np.finfo(np.float64).eps)
+TINY = float(np.finfo(np.float64).tiny)
+LOG2 = math.log(2.0)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -70,7 +80,7 @@ def _dual_objective(log_half_kappa, u, nu, y):
     return h
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _matvec(X, v):
     """X @ v by loops (no BLAS: threaded BLAS on small matrices is slow on shared cores)."""
     n, d = X.shape
@@ -95,7 +105,7 @@ def _rmatvec(X, w):
     return out
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _newton_step(X, sqrt_weight, r):
     """Solve (X diag(w) X^T) step = -r through Householder QR of A^T = diag(sqrt w) X^T (H = R^T R).
 
@@ -152,18 +162,46 @@ def _newton_step(X, sqrt_weight, r):
     return step
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _newton_step_normal(X, weight, r):
     """Solve (X diag(w) X^T) step = -r by forming H (n^2 d / 2 products) and Cholesky; used when the
     weights span at most GRADED decades, so H is as well conditioned as X X^T up to that factor.
-    Returns (step, ok); ok is False if a pivot is not positive (then the caller uses QR)."""
+    Returns (step, ok); ok is False if a pivot is not positive (then the caller uses QR).
+
+    Every innermost loop is a dot product over contiguous rows; ``reassoc`` lets those sums
+    vectorise (the rounding error bound of a dot product does not depend on its order).
+    """
     n, d = X.shape
-    H = np.zeros((n, n))
+    XW = np.empty((n, d))
     for a in range(n):
+        for i in range(d):
+            XW[a, i] = X[a, i] * weight[i]
+    # lower triangle of H = XW X^T, four rows at a time: each row of X is loaded once per four dots
+    # (the few entries above the diagonal that a block also fills are never read)
+    H = np.empty((n, n))
+    a0 = 0
+    while a0 + 4 <= n:
+        for b in range(a0 + 4):
+            s0 = 0.0
+            s1 = 0.0
+            s2 = 0.0
+            s3 = 0.0
+            for i in range(d):
+                xb = X[b, i]
+                s0 += XW[a0, i] * xb
+                s1 += XW[a0 + 1, i] * xb
+                s2 += XW[a0 + 2, i] * xb
+                s3 += XW[a0 + 3, i] * xb
+            H[a0, b] = s0
+            H[a0 + 1, b] = s1
+            H[a0 + 2, b] = s2
+            H[a0 + 3, b] = s3
+        a0 += 4
+    for a in range(a0, n):
         for b in range(a + 1):
             acc = 0.0
             for i in range(d):
-                acc += X[a, i] * weight[i] * X[b, i]
+                acc += XW[a, i] * X[b, i]
             H[a, b] = acc
     for k in range(n):  # in-place Cholesky, lower triangle
         piv = H[k, k]
@@ -192,6 +230,26 @@ def _newton_step_normal(X, weight, r):
     return step, True
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _residual(X, beta, y, floor):
+    """(r = X beta - y, max_j |r_j| / (sum_i |X_ji beta_i| + floor_j + |y_j|)) in one pass over X."""
+    n, d = X.shape
+    r = np.empty(n)
+    res = 0.0
+    for j in range(n):
+        acc = 0.0
+        scale = 0.0
+        for i in range(d):
+            p = X[j, i] * beta[i]
+            acc += p
+            scale += abs(p)
+        r[j] = acc - y[j]
+        scale += abs(y[j]) + floor[j]
+        if scale > 0.0:
+            res = max(res, abs(r[j]) / scale)
+    return r, res
+
+
 @numba.njit(cache=True, error_model="numpy")
 def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     """Newton on the dual. Returns (beta, nu, iterations, scaled_residual, converged).
@@ -215,14 +273,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     polished = False
     it = 0
     for it in range(1, max_iter + 1):
-        r = _matvec(X, beta) - y
-        res = 0.0
-        for j in range(n):
-            scale = abs(y[j]) + floor[j]
-            for i in range(d):
-                scale += abs(X[j, i] * beta[i])
-            if scale > 0.0:
-                res = max(res, abs(r[j]) / scale)
+        r, res = _residual(X, beta, y, floor)
         if res <= rtol:
             if polished:
                 return beta, nu, it, res, True
@@ -266,18 +317,56 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     return beta, nu, it, res, res <= rtol
 
 
-def dual_start(kappa: np.ndarray, beta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(log(kappa/2), p0 = (1/2) asinh(2 beta0 / kappa))`` without overflow for tiny kappa."""
-    kappa = np.asarray(kappa, dtype=np.float64)
-    beta0 = np.asarray(beta0, dtype=np.float64)
-    log_half_kappa = np.log(kappa) - math.log(2.0)
-    with np.errstate(over="ignore", divide="ignore"):
-        ratio = 2.0 * beta0 / kappa
-    safe = np.abs(ratio) < 1e150
-    # asinh(x) = sign(x) (log 2|x| + O(x^-2)) for |x| >= 1e150: the correction is below rounding
-    logform = np.sign(beta0) * (np.log(4.0 * np.abs(np.where(safe, 1.0, beta0))) - np.log(kappa))
-    p0 = 0.5 * np.where(safe, np.arcsinh(np.where(safe, ratio, 0.0)), logform)
+@numba.njit(cache=True, error_model="numpy")
+def _dual_start(kappa, beta0):
+    """Elementwise ``(log(kappa/2), (1/2) asinh(2 beta0 / kappa))`` of equal-length 1-D arrays."""
+    d = kappa.size
+    log_half_kappa = np.empty(d)
+    p0 = np.empty(d)
+    for i in range(d):
+        log_kappa = math.log(kappa[i])
+        log_half_kappa[i] = log_kappa - LOG2
+        ratio = 2.0 * beta0[i] / kappa[i]  # may overflow to inf: then the log form below is taken
+        if abs(ratio) < 1e150:
+            p0[i] = 0.5 * math.asinh(ratio)
+        else:
+            # asinh(x) = sign(x) (log 2|x| + O(x^-2)) for |x| >= 1e150: the correction is below rounding
+            p0[i] = 0.5 * math.copysign(math.log(4.0 * abs(beta0[i])) - log_kappa, beta0[i])
     return log_half_kappa, p0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _checked_start(X, y, kappa, beta0):
+    """Domain checks and the dual start in one pass: (code, log(kappa/2), p0); code 0 is valid,
+    1 non-finite X or y, 2 kappa not finite or below the smallest normal double, 3 non-finite beta0."""
+    n, d = X.shape
+    for j in range(n):
+        if not math.isfinite(y[j]):
+            return 1, kappa, beta0
+        for i in range(d):
+            if not math.isfinite(X[j, i]):
+                return 1, kappa, beta0
+    for i in range(d):
+        if not (math.isfinite(kappa[i]) and kappa[i] >= TINY):
+            return 2, kappa, beta0
+    for i in range(d):
+        if not math.isfinite(beta0[i]):
+            return 3, kappa, beta0
+    log_half_kappa, p0 = _dual_start(kappa, beta0)
+    return 0, log_half_kappa, p0
+
+
+_START_ERRORS = {1: "X: X and y must be finite",
+                 2: "kappa: must be finite and >= 2.2e-308 (the smallest normal double)",
+                 3: "beta0: must be finite"}
+
+
+def dual_start(kappa: np.ndarray, beta0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log(kappa/2), p0 = (1/2) asinh(2 beta0 / kappa))`` without overflow for tiny kappa
+    (both of the broadcast shape of ``kappa`` and ``beta0``)."""
+    kappa, beta0 = np.broadcast_arrays(np.asarray(kappa, dtype=np.float64), np.asarray(beta0, dtype=np.float64))
+    log_half_kappa, p0 = _dual_start(np.ascontiguousarray(kappa).ravel(), np.ascontiguousarray(beta0).ravel())
+    return log_half_kappa.reshape(kappa.shape), p0.reshape(kappa.shape)
 
 
 def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max_iter: int = MAX_ITER):
@@ -298,21 +387,16 @@ def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max
         raise ValueError(f"y: must have shape ({n},) to match X {X.shape}, got {y.shape}")
     if n > d:
         raise ValueError(f"X: needs n <= d (an underdetermined system) for interpolators to form a set, got {X.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X: X and y must be finite")
     try:
         kappa = np.ascontiguousarray(np.broadcast_to(np.asarray(kappa, dtype=np.float64), (d,)))
         beta0 = np.ascontiguousarray(np.broadcast_to(np.asarray(beta0, dtype=np.float64), (d,)))
     except ValueError:
         raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays (one per column of X)") from None
-    if not (np.all(np.isfinite(kappa)) and np.all(kappa >= np.finfo(float).tiny)):
-        raise ValueError("kappa: must be finite and >= 2.2e-308 (the smallest normal double)")
-    if not np.all(np.isfinite(beta0)):
-        raise ValueError("beta0: must be finite")
-    tol = 16 * d * np.finfo(float).eps if rtol is None else float(rtol)
-    log_half_kappa, p0 = dual_start(kappa, beta0)
-    beta, _, iters, res, ok = bregman_dual_newton(X, y, np.ascontiguousarray(log_half_kappa),
-                                                  np.ascontiguousarray(p0), tol, int(max_iter))
+    code, log_half_kappa, p0 = _checked_start(X, y, kappa, beta0)
+    if code:
+        raise ValueError(_START_ERRORS[code])
+    tol = 16 * d * EPS if rtol is None else float(rtol)
+    beta, _, iters, res, ok = bregman_dual_newton(X, y, log_half_kappa, p0, tol, int(max_iter))
     if not ok:
         # the rank is only computed here (an SVD costs more than the whole solve)
         if np.linalg.matrix_rank(X) < n:

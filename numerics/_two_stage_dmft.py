@@ -40,6 +40,12 @@ same seed, :func:`two_stage_dmft` and :mod:`numerics.simulate._two_stage_network
 agree to rounding. The N, S → ∞ limit is the mean-field (DMFT) curve: fluctuations of one run are
 O(S^-1/2), the bias of the seed average O(1/S).
 
+Implementation (:func:`euler_steps`): one pass over each site's M fields per step, which applies the
+rank-P update and accumulates the next readout while the row is in cache; for ReLU only the rows of K of
+the site's active training points (h > 0) are added, the others being multiplied by an exact zero. Sites
+run in fixed blocks of ``_BLOCK`` on a thread pool (GIL released), with the readout summed block by block
+in order, so the numbers do not depend on the number of threads.
+
 For φ = identity the limit is closed: each site moves by a common linear map
 :math:`[z; w] \leftarrow B[z; w]`, :math:`B = I + \eta\gamma\begin{pmatrix}0 & v^\top\\ v & 0\end{pmatrix}`,
 :math:`v = \sum_\mu\Delta_\mu x_\mu/\sqrt D`, and :math:`f(x) = C_{zw}\cdot x/(\gamma\sqrt D)`, so the
@@ -54,7 +60,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-_CHUNK = 10  # Euler steps per compiled call (the progress bar's granularity)
+from ._driver import _pool
+from ._driver import threads as _threads
+
+_CHUNK = 25  # Euler steps per compiled call (the progress bar's granularity; each call starts with a readout)
 
 
 @dataclass(frozen=True)
@@ -107,61 +116,186 @@ def initial_draws(D: int, sites: int, *, seed: int):
     return xi, z, z_fresh
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _act(x, relu):
-    if relu:
-        return x if x > 0.0 else 0.0
-    return x
+#: fewer sites than this run on the calling thread (a step of them is shorter than handing it to threads)
+PARALLEL_SITES = 4096
+#: tasks per thread and step (several, so that a thread descheduled on shared cores holds up less)
+SPLIT_PER_THREAD = 4
+#: sites per block. Fixed (not derived from the thread count), so the sums over sites, and with
+#: them every result, are the same for any number of threads
+_BLOCK = 256
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _dact(x, relu):
-    if relu:
-        return 1.0 if x > 0.0 else 0.0
-    return 1.0
-
-
-@numba.njit(cache=True, error_model="numpy")
-def readout(h, z, gamma, relu):
-    """f over the M points: <z phi(h)>/gamma, the mean over sites."""
-    S, M = h.shape
-    f = np.zeros(M)
-    for s in range(S):
-        zs = z[s]
-        for m in range(M):
-            f[m] += zs * _act(h[s, m], relu)
+def _block_readout(h, z, relu, lo, hi, f_part):
+    """f_part[m] = sum_{s in [lo, hi)} z_s phi(h_sm), the sites in order."""
+    M = h.shape[1]
     for m in range(M):
-        f[m] /= S * gamma
+        f_part[m] = 0.0
+    for s in range(lo, hi):
+        zs = z[s]
+        row = h[s]
+        if relu:
+            for m in range(M):
+                v = row[m]
+                f_part[m] += zs * (v if v > 0.0 else 0.0)
+        else:
+            for m in range(M):
+                f_part[m] += zs * row[m]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _block_step(h, z, KT, train, delta, gamma, dt, relu, lo, hi, f_part):
+    """One Euler step of the sites [lo, hi), then f_part = sum over them of z_s phi(h_s) (next step's readout).
+
+    Per site: dz = sum_p delta_p phi(h_{s,p}), a_p = gamma dt delta_p z_s phi'(h_{s,p}) and h_s += sum_p a_p K_p.
+    For ReLU the training points where h <= 0 have a_p = 0 exactly: their rows of K are skipped (adding
+    0 K_p would leave h unchanged), about half of the rank-P update. The site's row is then still in cache
+    for its contribution to the readout."""
+    M = h.shape[1]
+    P = train.size
+    coef = np.empty(P)
+    rows = np.empty(P, dtype=np.int64)
+    for m in range(M):
+        f_part[m] = 0.0
+    for s in range(lo, hi):
+        row = h[s]
+        zs = z[s]
+        dz = 0.0
+        active = 0
+        for p in range(P):
+            hv = row[train[p]]
+            on = (hv > 0.0) if relu else True
+            dz += delta[p] * (hv if on else 0.0)
+            # compact the active points without a branch (which ReLU makes unpredictable)
+            coef[active] = gamma * dt * delta[p] * zs
+            rows[active] = p
+            active += 1 if on else 0
+        # h_s += sum_q coef_q K_{rows_q}, four rows of K per pass over h_s; the sum is still accumulated
+        # row by row in order, so the result is that of one pass per row
+        q = 0
+        while q + 4 <= active:
+            c0, c1, c2, c3 = coef[q], coef[q + 1], coef[q + 2], coef[q + 3]
+            k0, k1, k2, k3 = KT[rows[q]], KT[rows[q + 1]], KT[rows[q + 2]], KT[rows[q + 3]]
+            for m in range(M):
+                acc = row[m]
+                acc += c0 * k0[m]
+                acc += c1 * k1[m]
+                acc += c2 * k2[m]
+                acc += c3 * k3[m]
+                row[m] = acc
+            q += 4
+        while q < active:
+            c0 = coef[q]
+            k0 = KT[rows[q]]
+            for m in range(M):
+                row[m] += c0 * k0[m]
+            q += 1
+        zs = zs + gamma * dt * dz
+        z[s] = zs
+        if relu:
+            for m in range(M):
+                v = row[m]
+                f_part[m] += zs * (v if v > 0.0 else 0.0)
+        else:
+            for m in range(M):
+                f_part[m] += zs * row[m]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sum_parts(parts, S, gamma, f):
+    """f = (sum of the block partial sums, in block order) / (S gamma)."""
+    nb, M = parts.shape
+    for m in range(M):
+        acc = 0.0
+        for b in range(nb):
+            acc += parts[b, m]
+        f[m] = acc / (S * gamma)
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _readout_blocks(h, z, relu, b0, b1, parts):
+    """parts[b] = the partial readout sum of block b, for the blocks [b0, b1)."""
+    S = h.shape[0]
+    for b in range(b0, b1):
+        _block_readout(h, z, relu, b * _BLOCK, min(S, (b + 1) * _BLOCK), parts[b])
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _step_blocks(h, z, KT, train, delta, gamma, dt, relu, b0, b1, parts):
+    """One Euler step of the sites of blocks [b0, b1), with their partial readout sums after it."""
+    S = h.shape[0]
+    for b in range(b0, b1):
+        _block_step(h, z, KT, train, delta, gamma, dt, relu, b * _BLOCK, min(S, (b + 1) * _BLOCK), parts[b])
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _deltas(f, train, y_train, delta):
+    P = train.size
+    for p in range(P):
+        delta[p] = (y_train[p] - f[train[p]]) / P
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _serial_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, parts):
+    """:func:`euler_steps` on the calling thread (the same blocks and sums, so the same numbers)."""
+    nb = parts.shape[0]
+    f = np.empty(h.shape[1])
+    delta = np.empty(train.size)
+    _readout_blocks(h, z, relu, 0, nb, parts)
+    _sum_parts(parts, h.shape[0], gamma, f)
+    for k in range(n_steps):
+        f_out[k, :] = f
+        _deltas(f, train, y_train, delta)
+        _step_blocks(h, z, KT, train, delta, gamma, dt, relu, 0, nb, parts)
+        _sum_parts(parts, h.shape[0], gamma, f)
+    return h, z
+
+
+def _block_ranges(S: int, threads: int) -> list[tuple[int, int]]:
+    """Contiguous block ranges, a few per thread so that a descheduled thread's share can be taken over."""
+    nb = -(-S // _BLOCK)
+    tasks = min(nb, SPLIT_PER_THREAD * threads)
+    edges = [nb * k // tasks for k in range(tasks + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(tasks)]
+
+
+def readout(h, z, gamma, relu):
+    """f over the M points: <z phi(h)>/gamma, summed over blocks of ``_BLOCK`` sites (the summation order
+    of :func:`euler_steps`, so that both give the same f for the same state)."""
+    h = np.ascontiguousarray(h, dtype=np.float64)
+    parts = np.empty((-(-h.shape[0] // _BLOCK), h.shape[1]))
+    _readout_blocks(h, np.ascontiguousarray(z, dtype=np.float64), bool(relu), 0, parts.shape[0], parts)
+    f = np.empty(h.shape[1])
+    _sum_parts(parts, h.shape[0], float(gamma), f)
     return f
 
 
-@numba.njit(cache=True, error_model="numpy")
-def euler_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out):
-    """``n_steps`` Euler steps in place on fields h (S, M) and readouts z (S,).
+def euler_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, threads=None):
+    """``n_steps`` Euler steps in place on fields h (S, M) and readouts z (S,) (C-contiguous float64).
 
     KT (P, M) holds K_x(x_mu, x) for the P training points; f_out[k] receives f over the M points
-    before step k."""
+    before step k. Sites are independent given f: blocks of ``_BLOCK`` sites are stepped by
+    ``threads`` threads (default :func:`numerics._driver.threads`; GIL released), and each step's readout
+    is accumulated while a block's rows are in cache (one pass over h per step). The block partition
+    and the order of the sums do not depend on ``threads``: neither do the results."""
     S, M = h.shape
-    P = train.size
-    a = np.empty(P)
-    delta = np.empty(P)
-    for k in range(n_steps):
-        f = readout(h, z, gamma, relu)
+    gamma, dt, relu = float(gamma), float(dt), bool(relu)
+    nb = -(-S // _BLOCK)
+    parts = np.empty((nb, M))
+    threads = _threads() if threads is None else int(threads)
+    if threads <= 1 or S < PARALLEL_SITES:
+        return _serial_steps(h, z, KT, train, y_train, gamma, dt, int(n_steps), relu, f_out, parts)
+    ranges = _block_ranges(S, threads)
+    pool = _pool()
+    f = np.empty(M)
+    delta = np.empty(train.size)
+    list(pool.map(lambda r: _readout_blocks(h, z, relu, r[0], r[1], parts), ranges))
+    _sum_parts(parts, S, gamma, f)
+    for k in range(int(n_steps)):
         f_out[k, :] = f
-        for p in range(P):
-            delta[p] = (y_train[p] - f[train[p]]) / P
-        for s in range(S):
-            dz = 0.0
-            zs = z[s]
-            for p in range(P):
-                hv = h[s, train[p]]
-                dz += delta[p] * _act(hv, relu)
-                a[p] = gamma * dt * delta[p] * zs * _dact(hv, relu)
-            for p in range(P):
-                ap = a[p]
-                for m in range(M):
-                    h[s, m] += ap * KT[p, m]
-            z[s] = zs + gamma * dt * dz
+        _deltas(f, train, y_train, delta)
+        list(pool.map(lambda r: _step_blocks(h, z, KT, train, delta, gamma, dt, relu, r[0], r[1], parts), ranges))
+        _sum_parts(parts, S, gamma, f)
     return h, z
 
 

@@ -87,6 +87,9 @@ def test_graded_kappa_spanning_64_decades():
     ((np.ones((2, 3)), np.ones(2), np.ones(2)), "^kappa: kappa and beta0 must be"),
     ((np.ones((2, 3)), np.ones(2), 1.0), "^X: must have full row rank"),
     ((np.full((1, 3), np.nan), np.ones(1), 1.0), "^X: X and y must be finite"),
+    ((np.eye(2, 3), np.array([1.0, np.inf]), 1.0), "^X: X and y must be finite"),
+    ((np.eye(2, 3), np.ones(2), np.array([1.0, np.nan, 1.0])), "^kappa: must be finite and >="),
+    ((np.eye(2, 3), np.ones(2), 1.0, np.array([0.0, 0.0, np.inf])), "^beta0: must be finite"),
 ])
 def test_bad_input_names_the_parameter(args, match):
     with pytest.raises(ValueError, match=match):

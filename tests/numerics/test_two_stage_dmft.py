@@ -6,7 +6,16 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from numerics._two_stage_dmft import linear_mean_field, make_task, sample_moments, two_stage_dmft
+from numerics._two_stage_dmft import (
+    PARALLEL_SITES,
+    euler_steps,
+    initial_draws,
+    linear_mean_field,
+    make_task,
+    readout,
+    sample_moments,
+    two_stage_dmft,
+)
 
 D, P1, P2, NT = 8, 6, 5, 10
 KW = dict(gamma1=1.5, gamma2=0.7, dt=0.1, steps1=30, steps2=30)
@@ -76,3 +85,59 @@ def test_linear_mean_field_rejects_a_wrong_moment_shape():
     task = make_task(D, P1, P2, NT, 0.6, seed=1)
     with pytest.raises(ValueError, match="C0: must be"):
         linear_mean_field(task, C0=np.eye(D), **KW)
+
+
+def _numpy_euler_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu):
+    """The update of the module docstring in array form (every row of K, active or not), as a reference."""
+    phi = (lambda v: np.maximum(v, 0.0)) if relu else (lambda v: v)
+    dphi = (lambda v: (v > 0.0).astype(float)) if relu else (lambda v: np.ones_like(v))
+    f_out = []
+    for _ in range(n_steps):
+        f = z @ phi(h) / (h.shape[0] * gamma)
+        f_out.append(f)
+        delta = (y_train - f[train]) / train.size
+        Htr = h[:, train]
+        dz = gamma * dt * (phi(Htr) @ delta)
+        h = h + (gamma * dt * (z[:, None] * dphi(Htr)) * delta[None, :]) @ KT
+        z = z + dz
+    return h, z, np.array(f_out)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), relu=st.booleans(), sites=st.integers(1, 700))
+@example(seed=0, relu=True, sites=257)  # one full block of sites and one more
+def test_euler_steps_equal_the_array_form_of_the_update(seed, relu, sites):
+    # the kernel skips the rows of K of inactive ReLU points and fuses the readout into the step: the same
+    # update, so the same numbers up to the order of the sums over sites (rounding, ~1e-16 relative)
+    task = make_task(D, P1, P2, NT, 0.6, seed=seed)
+    train = task.source_train
+    KT = np.ascontiguousarray(task.X[train] @ task.X.T / D)
+    y = np.ascontiguousarray(task.y[train])
+    xi, z, _ = initial_draws(D, sites, seed=seed)
+    h = np.ascontiguousarray(xi @ task.X.T / np.sqrt(D))
+    steps = 12
+    h_ref, z_ref, f_ref = _numpy_euler_steps(h, z, KT, train, y, 1.5, 0.1, steps, relu)
+    f_out = np.empty((steps, task.X.shape[0]))
+    euler_steps(h, z, KT, train, y, 1.5, 0.1, steps, relu, f_out)
+    scale = np.abs(h_ref).max()
+    np.testing.assert_allclose(h, h_ref, rtol=0, atol=1e-13 * scale)
+    np.testing.assert_allclose(z, z_ref, rtol=0, atol=1e-13 * np.abs(z_ref).max())
+    np.testing.assert_allclose(f_out, f_ref, rtol=0, atol=1e-13 * max(1.0, np.abs(f_ref).max()))
+
+
+def test_euler_steps_do_not_depend_on_the_number_of_threads():
+    # fixed blocks of sites, summed in block order: bit-for-bit the same results on 1 or 3 threads
+    task = make_task(D, P1, P2, NT, 0.6, seed=7)
+    train = task.target_train
+    KT = np.ascontiguousarray(task.X[train] @ task.X.T / D)
+    y = np.ascontiguousarray(task.y[train])
+    xi, z0, _ = initial_draws(D, PARALLEL_SITES + 300, seed=7)
+    h0 = np.ascontiguousarray(xi @ task.X.T / np.sqrt(D))
+    runs = []
+    for threads in (1, 3):
+        h, z, f_out = h0.copy(), z0.copy(), np.empty((5, task.X.shape[0]))
+        euler_steps(h, z, KT, train, y, 0.8, 0.2, 5, True, f_out, threads=threads)
+        runs.append((h, z, f_out))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(readout(runs[0][0], runs[0][1], 0.8, True), readout(runs[1][0], runs[1][1], 0.8, True))
