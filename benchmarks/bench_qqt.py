@@ -9,7 +9,10 @@ Run from the repository root::
 Subject: ``derive.get("lambda_balanced.qqt").evaluate(W1=, W2=, Syx=, t=ts)`` with ``ts`` 1000
 times uniform in [0, 10], Ni = Nh = No = n, a λ-balanced start (lam = 1, product singular values
 in [0.15, 0.45]) with frames rotated from the task's, ``Syx`` with singular values in [0.2, 3]. This
-includes the input checks and the factorisation (once), then the compiled per-time kernel.
+includes the input checks and the factorisation (once), then the compiled per-time kernel, whose
+independent times are spread over the grid driver's threads (``LAZYRICH_THREADS`` /
+``NUMBA_NUM_THREADS``; 2 on the 2-core machine). ``solve_ivp`` is sequential in time, so the CPU
+time (all threads) is printed next to the wall-clock time, on which the targets are set.
 
 Baselines (same start, same times):
 
@@ -89,9 +92,10 @@ def resolve_each_time(W1, W2, Syx, ts):
 
 
 def timed(fn, *args):
-    t0 = time.perf_counter()
+    """(wall seconds, CPU seconds of this process, all threads, output)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn(*args)
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def main(argv=None) -> int:
@@ -108,27 +112,31 @@ def main(argv=None) -> int:
         W1, W2, Syx = problem(n)
         closed_form(W1, W2, Syx, ts[:3])  # compile / load the kernels
         reps = min(args.repeats, 3) if n >= 100 else args.repeats
-        rows = {"closed": [], "dop853": [], "resolve": []}
+        rows = {"closed": [], "dop853": [], "resolve": []}  # (wall, cpu) per repeat
         for _ in range(reps):
-            tc, Qc = timed(closed_form, W1, W2, Syx, ts)
-            td, Qd = timed(dop853, W1, W2, Syx, ts)
-            tr, Qr = timed(resolve_each_time, W1, W2, Syx, ts)
+            *tc, Qc = timed(closed_form, W1, W2, Syx, ts)
+            *td, Qd = timed(dop853, W1, W2, Syx, ts)
+            *tr, Qr = timed(resolve_each_time, W1, W2, Syx, ts)
             rows["closed"].append(tc)
             rows["dop853"].append(td)
             rows["resolve"].append(tr)
-        med = {k: statistics.median(v) for k, v in rows.items()}
-        r_dop = statistics.median(d / c for d, c in zip(rows["dop853"], rows["closed"]))
-        r_res = statistics.median(r / c for r, c in zip(rows["resolve"], rows["closed"]))
-        print(f"\nn = {n}: closed form {med['closed'] * 1e3:9.2f} ms | DOP853 {med['dop853'] * 1e3:9.2f} ms | "
-              f"re-solve per time {med['resolve'] * 1e3:9.2f} ms")
+        print(f"\nn = {n}:")
         target = TARGETS.get(n)
-        tgt = f" (target >= {target:g}x: {'met' if r_dop >= target else 'NOT met'})" if target else ""
-        print(f"  speed-up vs DOP853: {r_dop:6.2f}x{tgt}")
-        print(f"  speed-up vs re-solving: {r_res:6.2f}x (target >= 3x: {'met' if r_res >= 3 else 'NOT met'})")
-        # the machine is shared: best-of-repeats ratios are less sensitive to other processes than medians
-        print(f"  best-of-{reps} ratios: vs DOP853 {min(rows['dop853']) / min(rows['closed']):6.2f}x, "
-              f"vs re-solving {min(rows['resolve']) / min(rows['closed']):6.2f}x")
-        ok &= (target is None or r_dop >= target) and r_res >= 3
+        for k, clock in enumerate(("wall", "CPU")):
+            med = {key: statistics.median(r[k] for r in v) for key, v in rows.items()}
+            r_dop = statistics.median(d[k] / c[k] for d, c in zip(rows["dop853"], rows["closed"]))
+            r_res = statistics.median(r[k] / c[k] for r, c in zip(rows["resolve"], rows["closed"]))
+            tgt = f" (target >= {target:g}x: {'met' if r_dop >= target else 'NOT met'})" if target else ""
+            print(f"  {clock:4s}: closed form {med['closed'] * 1e3:9.2f} ms | DOP853 {med['dop853'] * 1e3:9.2f} ms | "
+                  f"re-solve per time {med['resolve'] * 1e3:9.2f} ms")
+            print(f"        speed-up vs DOP853 {r_dop:6.2f}x{tgt}; vs re-solving {r_res:6.2f}x "
+                  f"(target >= 3x: {'met' if r_res >= 3 else 'NOT met'})")
+            # the machine is shared: best-of-repeats ratios are less sensitive to other processes than medians
+            best = {key: min(r[k] for r in v) for key, v in rows.items()}
+            print(f"        best-of-{reps} ratios: vs DOP853 {best['dop853'] / best['closed']:6.2f}x, "
+                  f"vs re-solving {best['resolve'] / best['closed']:6.2f}x")
+            if clock == "wall":  # the targets are wall-clock targets
+                ok &= (target is None or r_dop >= target) and r_res >= 3
         scale = np.max(np.abs(Qd))
         print(f"  closed form vs DOP853, all times: max |diff| / max |QQ^T| = {np.max(np.abs(Qc - Qd)) / scale:.2e}")
         if n <= 20:

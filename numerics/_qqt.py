@@ -33,19 +33,34 @@ This is the thesis's Thm 3.3.1(3) for Ni = No (the research note's §1.4, with i
 ``B = sqrt2 b^T``) and the note's DERIVED+CHECKED unequal-width extension.
 
 Cost: the factorisation (SVD of Syx, inverse of b) once; each time then costs
-about 5.7 n^3 multiply-adds for Ni = Nh = No = n (C and its Cholesky factor on m x m,
+about 5.8 n^3 multiply-adds for Ni = Nh = No = n (C and its Cholesky factor on m x m,
 Z, the rotation, the triangular solve and the requested blocks only, symmetric ones
-by halves): one Numba loop nest for small m, BLAS-3 calls on one thread for large m.
+by halves), in one compiled loop over the times that writes into the preallocated
+output: a Numba loop nest for small m, direct BLAS-3/LAPACK calls (syrk, potrf, gemm,
+trsm; :mod:`numerics._blas_nopython`) on one BLAS thread for large m. The times are
+independent, so contiguous runs of them go to the grid driver's threads
+(:func:`numerics._driver.threads`); the result is bitwise the same for any split.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
+from . import _driver
+from ._blas_nopython import (
+    gemm_acc,
+    gemm_rows_nt,
+    potrf_lower,
+    syrk_lower,
+    syrk_rows_lower,
+    trsm_right_lower_t,
+)
 from ._blas_threads import one_blas_thread
 
 COND_B_MAX = 1e8
@@ -194,6 +209,8 @@ class QQTFactors:
     H: np.ndarray        # (m, m) b^{-T} b^{-1}
     DD: np.ndarray       # (m, m) D^T D
     cond_b: float
+    VUa: np.ndarray      # (Ni + No, m) [Va; Ua] = O_+
+    VUb: np.ndarray      # (Ni + No, m) [Vb; Ub] = O_-
 
 
 def eigen_coefficients(lam: float, s: np.ndarray):
@@ -217,8 +234,12 @@ def factorise(W1, W2, Syx) -> QQTFactors:
     Raises ``ValueError`` for starts :func:`check_start` refuses, and :class:`IllConditionedStart`
     (a ``ValueError``) when cond(b) > COND_B_MAX.
     """
-    W1, W2, Syx, lam = check_start(W1, W2, Syx)
-    Nh, Ni = W1.shape
+    with one_blas_thread():  # multi-threaded LAPACK on these sizes only spins on the shared cores
+        return _factorise(*check_start(W1, W2, Syx))
+
+
+def _factorise(W1, W2, Syx, lam) -> QQTFactors:
+    Ni = W1.shape[1]
     No = W2.shape[0]
     m = min(Ni, No)
     U_full, s, Vt_full = np.linalg.svd(Syx, full_matrices=True)
@@ -255,15 +276,21 @@ def factorise(W1, W2, Syx) -> QQTFactors:
     c = np.ascontiguousarray
     return QQTFactors(lam=lam, Ni=Ni, No=No, m=m, s=s, U=U, V=V, gamma=gamma, g_perp=float(g_perp),
                       Va=c(V * ap), Vb=c(V * am), Ua=c(U * bp), Ub=c(U * bm), OD=c(OD), P=c(P), H=c(H),
-                      DD=c(D.T @ D), cond_b=cond_b)
+                      DD=c(D.T @ D), cond_b=cond_b, VUa=c(np.vstack([V * ap, U * bp])),
+                      VUb=c(np.vstack([V * am, U * bm])))
 
 
 # -- per-time kernels ------------------------------------------------------------------------
 # Below M_LOOPS (mode count m) the whole per-time computation is one Numba loop nest (a BLAS call
 # costs about a microsecond, as much as the products themselves); above it each time is a few
-# BLAS-3 calls (syrk, potrf, gemm, trsm) on one thread, whose flop rate the loops cannot reach.
-M_LOOPS = 40
+# BLAS-3 calls (syrk, potrf, gemm, trsm) on one thread, whose flop rate the loops cannot reach,
+# made from compiled code (a Python call around each cost about 100 us per time at m = 100).
+# Measured (CPU time, 1000 times, square nets): equal at m = 20, BLAS 7-20% faster from m = 30.
+M_LOOPS = 28
 M_DOT = 12  # from this m on, the two largest products in the loop kernel call BLAS (np.dot) instead
+PARALLEL_WORK = 2_000_000
+"""Below this many multiply-adds (times x (m^3 + (Ni+No)^2 m)) one thread does all times: a thread
+hand-off costs tens of microseconds."""
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -354,7 +381,7 @@ def _perp_weight(tt, g_perp, Ei, Ej, epi, epj):
     return (epi * epj - Ei * Ej) / (2.0 * g_perp)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", nogil=True)
 def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_full, out11, out21, out22):
     """Per-time loops (small m). mode 0: full QQ^T into out_full; mode 1: the blocks whose out has T rows.
     Returns -1, or the index of a time where the centre matrix was not positive definite."""
@@ -407,18 +434,21 @@ def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_ful
         _forward_rows(C, FT)
         if mode == 0:
             if use_dot:
-                np.dot(FT.T, FT, out_full[it])
+                syrk_lower(FT, out_full[it], 0.0)  # half the work of np.dot(FT.T, FT)
+                _mirror_lower(out_full[it])
             else:
                 _tmatmul_into(FT, FT, out_full[it], True)
         elif use_dot:  # BLAS needs contiguous operands: copy the two column blocks (m x Ni, m x No)
             Y1 = np.ascontiguousarray(FT[:, :Ni])
             Y2 = np.ascontiguousarray(FT[:, Ni:])
             if out11.shape[0] > 0:
-                np.dot(Y1.T, Y1, out11[it])
+                syrk_lower(Y1, out11[it], 0.0)
+                _mirror_lower(out11[it])
             if out21.shape[0] > 0:
                 np.dot(Y2.T, Y1, out21[it])
             if out22.shape[0] > 0:
-                np.dot(Y2.T, Y2, out22[it])
+                syrk_lower(Y2, out22[it], 0.0)
+                _mirror_lower(out22[it])
         else:
             if out11.shape[0] > 0:
                 _tmatmul_into(FT[:, :Ni], FT[:, :Ni], out11[it], True)
@@ -429,68 +459,100 @@ def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_ful
     return -1
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _mirror_lower(G, out):
-    """out = the symmetric matrix whose lower triangle is G's (syrk fills only that one)."""
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _mirror_lower(G):
+    """Copy the lower triangle of the square G onto its upper one (syrk fills only the lower)."""
     n = G.shape[0]
     for i in range(n):
-        for j in range(i + 1):
-            v = G[i, j]
-            out[i, j] = v
-            out[j, i] = v
+        for j in range(i):
+            G[j, i] = G[i, j]
 
 
-def _qqt_blas(f, t, mode, out_full, out11, out21, out22):
-    """Per-time BLAS-3 calls (large m): same algebra as :func:`_qqt_loops`."""
-    from scipy.linalg import blas, lapack
-
-    m, Ni = f.m, f.Ni
-    has_perp = f.Ni != f.No
-    E, psi, ep = np.empty(m), np.empty(m), np.empty(m)
-    # Fortran order throughout: scipy's BLAS wrappers would copy C-ordered operands at every call
-    VU_a = np.asfortranarray(np.vstack([f.Va, f.Ua]))
-    VU_b = np.asfortranarray(np.vstack([f.Vb, f.Ub]))
-    P = np.asfortranarray(f.P)
-    for it, tt in enumerate(t):
-        _time_factors(tt, f.gamma, f.g_perp, E, psi, ep)
-        EPE = (E[:, None] * P) * E[None, :]
-        R = np.sqrt(psi)[:, None] * (P * E[None, :])
-        C = blas.dsyrk(1.0, R, trans=1, lower=1)  # lower triangle of R^T R
-        C += (E[:, None] * f.H) * E[None, :]
-        if has_perp:
-            if f.g_perp == 0.0:
-                w = np.outer(E, E) * tt
-            elif 2.0 * f.g_perp * tt <= 1.0:
-                w = np.outer(E, E) * (math.expm1(2.0 * f.g_perp * tt) / (2.0 * f.g_perp))
-            else:
-                w = (np.outer(ep, ep) - np.outer(E, E)) / (2.0 * f.g_perp)
-            C += f.DD * w
-        C[np.diag_indices(m)] += psi
-        L, info = lapack.dpotrf(C, lower=1, clean=0, overwrite_a=1)
-        if info != 0:
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _qqt_blas(t, gamma, g_perp, VUa, VUb, OD, P, H, DD, Ni, mode, out_full, out11, out21, out22):
+    """Per-time BLAS-3 calls (large m), same algebra and outputs as :func:`_qqt_loops`: syrk for
+    C's R^T R, potrf, one gemm for F, trsm for Y = F L^{-T}, syrk for Y Y^T (or the blocks), all
+    called from compiled code (no Python between them) and writing into preallocated arrays."""
+    m = gamma.size
+    n = OD.shape[0]
+    E = np.empty(m)
+    psi = np.empty(m)
+    ep = np.empty(m)
+    EPE = np.empty((m, m))
+    R = np.empty((m, m))
+    C = np.empty((m, m))
+    F = np.empty((n, m))
+    has_perp = n != 2 * m or Ni != m
+    for it in range(t.size):
+        tt = t[it]
+        _time_factors(tt, gamma, g_perp, E, psi, ep)
+        for i in range(m):
+            sp_i = math.sqrt(psi[i])
+            for j in range(m):
+                EPE[i, j] = E[i] * P[i, j] * E[j]
+                R[i, j] = sp_i * P[i, j] * E[j]
+        # C = R^T R + E H E + psi + E D^T D E phi_perp (lower triangle only), R = sqrt(psi) P E
+        syrk_lower(R, C, 0.0)
+        for i in range(m):
+            for j in range(i + 1):
+                c = C[i, j] + E[i] * H[i, j] * E[j]
+                if has_perp:
+                    c += DD[i, j] * _perp_weight(tt, g_perp, E[i], E[j], ep[i], ep[j])
+                C[i, j] = c
+            C[i, i] += psi[i]
+        if potrf_lower(C) != 0:
             return it
-        F = blas.dgemm(1.0, VU_b, EPE, beta=1.0, c=VU_a.copy(order="F"), overwrite_c=1)  # VU_a + VU_b EPE
-        if has_perp:
-            F += f.OD * ep[None, :]
-        Y = blas.dtrsm(1.0, L, F, side=1, lower=1, trans_a=1, overwrite_b=1)  # Y = F L^{-T}
+        # F = [Va; Ua] + [Vb; Ub] EPE + OD diag(ep); Y = F L^{-T} in place
+        for r in range(n):
+            for j in range(m):
+                F[r, j] = VUa[r, j] + OD[r, j] * ep[j] if has_perp else VUa[r, j]
+        gemm_acc(VUb, EPE, F)
+        trsm_right_lower_t(C, F)
         if mode == 0:
-            _mirror_lower(blas.dsyrk(1.0, Y, lower=1), out_full[it])
+            syrk_rows_lower(F, out_full[it])
+            _mirror_lower(out_full[it])
         else:
-            if out11.shape[0]:
-                _mirror_lower(blas.dsyrk(1.0, Y[:Ni], lower=1), out11[it])
-            if out21.shape[0]:
-                out21[it] = blas.dgemm(1.0, Y[Ni:], Y[:Ni], trans_b=1)
-            if out22.shape[0]:
-                _mirror_lower(blas.dsyrk(1.0, Y[Ni:], lower=1), out22[it])
+            if out11.shape[0] > 0:
+                syrk_rows_lower(F[:Ni], out11[it])
+                _mirror_lower(out11[it])
+            if out21.shape[0] > 0:
+                gemm_rows_nt(F[Ni:], F[:Ni], out21[it])
+            if out22.shape[0] > 0:
+                syrk_rows_lower(F[Ni:], out22[it])
+                _mirror_lower(out22[it])
     return -1
 
 
+def _chunk(f: QQTFactors, t: np.ndarray, mode: int, outs) -> int:
+    """Evaluate the times ``t`` into ``outs`` (same length); -1 or the index of a failed time."""
+    if f.m < M_LOOPS:
+        return _qqt_loops(t, f.gamma, f.g_perp, f.Va, f.Vb, f.Ua, f.Ub, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
+    return _qqt_blas(t, f.gamma, f.g_perp, f.VUa, f.VUb, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
+
+
 def _run(f: QQTFactors, flat: np.ndarray, mode: int, outs) -> None:
+    # Times are independent: contiguous runs of them go to the driver's threads (the kernels
+    # release the GIL). Each time is computed by the same code whatever the split, so the
+    # result does not depend on the thread count.
+    n = f.Ni + f.No
+    work = flat.size * (f.m**3 + n * n * f.m)
+    # a caller already on one of the pool's threads runs serially: waiting on the pool from inside it could deadlock
+    nested = threading.current_thread().name.startswith("lazyrich-grid")
+    nthreads = min(_driver.threads(), flat.size) if work >= PARALLEL_WORK and not nested else 1
+    bounds = np.linspace(0, flat.size, nthreads + 1).astype(int)
+    pieces = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+
+    def piece(lo, hi):
+        sub = [o[lo:hi] if o.shape[0] else o for o in outs]
+        bad = _chunk(f, flat[lo:hi], mode, sub)
+        return bad + lo if bad >= 0 else -1
+
     with one_blas_thread():
-        if f.m < M_LOOPS:
-            bad = _qqt_loops(flat, f.gamma, f.g_perp, f.Va, f.Vb, f.Ua, f.Ub, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
+        if len(pieces) == 1:
+            bads = [piece(*pieces[0])]
         else:
-            bad = _qqt_blas(f, flat, mode, *outs)
+            bads = list(_driver._pool().map(lambda lh: piece(*lh), pieces))
+    bad = next((b for b in bads if b >= 0), -1)
     if bad >= 0:
         raise FloatingPointError(f"t: the centre matrix lost positive definiteness at t = {flat[bad]!r} "
                                  f"(cond(B) = {f.cond_b:.3g}); this is a lazyrich bug, please report it")

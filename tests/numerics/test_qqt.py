@@ -119,6 +119,54 @@ def test_mid_size_blas_calls_in_the_loop_kernel_agree_with_blas3_path(monkeypatc
     assert rel(full[0], Q @ Q.T) <= 1e-13
 
 
+@pytest.mark.parametrize("Ni, No, lam", [(40, 40, 0.0), (41, 44, -0.8), (45, 42, 1.3)])
+def test_large_m_blas_kernel_matches_loop_kernel_and_oracle(monkeypatch, Ni, No, lam):
+    """m >= M_LOOPS: the compiled BLAS-3 kernel (the default there) against the loop kernel (forced) and
+    the Fukumizu oracle, for full QQ^T and blocks, equal and unequal widths."""
+    assert min(Ni, No) >= _qqt.M_LOOPS
+    W1, W2, Syx = start(31, lam, Ni, No)
+    f = _qqt.factorise(W1, W2, Syx)
+    t = np.array([0.0, 0.05, 0.6, 7.0])
+    full = _qqt.evaluate_qqt(f, t)
+    b = _qqt.evaluate_blocks(f, t)
+    assert np.array_equal(full, np.swapaxes(full, -1, -2))  # mirrored from one triangle: exactly symmetric
+    assert rel(b["W2W1"], full[..., Ni:, :Ni]) <= 1e-14
+    assert rel(b["W1TW1"], full[..., :Ni, :Ni]) <= 1e-14 and rel(b["W2W2T"], full[..., Ni:, Ni:]) <= 1e-14
+    # the closed form's rounding error grows like cond(b) eps (factor about 5 measured at m = 40..45)
+    tol = 32 * np.finfo(float).eps * f.cond_b
+    Q = np.vstack([W1.T, W2])
+    assert rel(full[0], Q @ Q.T) <= tol
+    assert rel(full[1], _qqt.fukumizu_qqt(W1, W2, Syx, t[1])) <= tol
+    monkeypatch.setattr(_qqt, "M_LOOPS", 10**9)
+    assert rel(_qqt.evaluate_qqt(f, t), full) <= 1e-13
+
+
+def test_result_does_not_depend_on_the_thread_split(monkeypatch):
+    """Times are split over the driver's threads; each time is computed by the same code: bitwise equal."""
+    t = np.linspace(0.0, 5.0, 37)
+    for Ni, No in [(3, 5), (42, 40)]:  # loop kernel and BLAS kernel
+        f = _qqt.factorise(*start(32, 0.4, Ni, No)[:2], start(32, 0.4, Ni, No)[2])
+        monkeypatch.setattr(_qqt, "PARALLEL_WORK", 10**18)
+        one = _qqt.evaluate_qqt(f, t)
+        monkeypatch.setattr(_qqt, "PARALLEL_WORK", 0)
+        for k in (2, 3, 5):
+            monkeypatch.setattr(_qqt._driver, "threads", lambda k=k: k)
+            assert np.array_equal(_qqt.evaluate_qqt(f, t), one)
+            assert np.array_equal(_qqt.evaluate_blocks(f, t, ("W2W1",))["W2W1"], one[:, Ni:, :Ni])
+
+
+def test_nested_call_from_the_driver_pool_runs_serially(monkeypatch):
+    """Called from every worker of the driver's pool at once, the evaluation must not wait on that pool."""
+    monkeypatch.setattr(_qqt, "PARALLEL_WORK", 0)
+    f = _qqt.factorise(*start(33, 0.2, 3, 3))
+    t = np.linspace(0.0, 2.0, 9)
+    ref = _qqt.evaluate_qqt(f, t)
+    pool = _qqt._driver._pool()
+    futures = [pool.submit(_qqt.evaluate_qqt, f, t) for _ in range(pool._max_workers)]
+    for fut in futures:
+        assert np.array_equal(fut.result(timeout=60), ref)
+
+
 def test_initial_value_is_exact():
     W1, W2, Syx = start(12, -1.5, 4, 2)
     Q = np.vstack([W1.T, W2])
