@@ -301,7 +301,9 @@ class Result:
         out = self._evaluator(**values)
         arrays = out.values() if isinstance(out, dict) else [out]
         for a in arrays:
-            if np.isnan(a).any():
+            a = np.asarray(a)
+            # min propagates NaN: one pass and no output-sized boolean temporary
+            if a.size and np.isnan(np.min(a)):
                 raise FloatingPointError(f"{self.name}: the evaluator returned NaN at {int(np.isnan(a).sum())} "
                                          "entries for valid input; this is a lazyrich bug, please report it")
         return out
