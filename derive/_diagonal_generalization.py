@@ -11,20 +11,19 @@ teacher groups OV / NEW / PT-only / NONE (research note §2.2) with the per-grou
 scale of ``diagonal.kappa_ft_merged`` (protocol ``"merged"``) or ``diagonal.kappa_ft_readout_reset``
 (protocol ``"readout_reset"``, only at gamma = 0, where the Bregman centre is 0).
 
-Equations and numerics: :mod:`numerics._replica_diagonal` (research note §4, DERIVED+CHECKED
-D8, D9; the note's D8 values are reproduced to the digits it quotes). Sign convention as in
+Equations, numerics and the branch selection (the fixed point state evolution reaches from the zero
+estimate, searched below *and* above it): :func:`numerics._replica_diagonal.solve`, the one solver
+both entry points use (research note §4, DERIVED+CHECKED D8, D9; the note's D8 values are
+reproduced to the digits it quotes). Sign convention as in
 :mod:`derive._diagonal_model` (lam = v^2 - w^2).
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import sympy as sp
-from scipy.optimize import brentq
 
-from numerics._replica_diagonal import bernoulli_gaussian_groups, moments, solve
+from numerics._replica_diagonal import bernoulli_gaussian_groups, solve
 
 from ._diagonal_model import REFS, SETTING
 from ._domain import Param, interval, positive
@@ -50,56 +49,11 @@ DEFINITIONS = (
 )
 
 
-def _g_of_s(s, alpha, groups):
-    """The unique g > 0 with dof(s, g) = alpha (dof decreases from 1 at g = 0 to 0 as g -> inf)."""
-    def f(lg):
-        return moments(s, math.exp(lg), groups)[1] - alpha
-    hi = 5.0
-    while f(hi) > 0:
-        hi += 10.0
-        if hi > 700:
-            raise ArithmeticError("g(s): degrees-of-freedom equation has no root below exp(700)")
-    return math.exp(brentq(f, -40.0, hi, xtol=1e-13, rtol=1e-13))
-
-
-def solve_from_zero_estimate(alpha, groups):
-    """The RS fixed point that state evolution reaches from the zero estimate, in either direction.
-
-    State evolution ``s_{t+1}^2 = eps(s_t)/alpha`` starts at ``s0^2 = E beta*^2 / alpha`` (the zero
-    estimate). When ``eps(s0) < E beta*^2`` it decreases to the first root below s0: that is
-    :func:`numerics._replica_diagonal.solve`. When ``eps(s0) > E beta*^2`` (the interpolator does
-    worse than predicting 0: dense teachers under a rich, sparsity-seeking bias at small alpha,
-    or a bias that favours the wrong coordinates) it *increases* to the first root above s0;
-    ``solve`` only scans downwards and would then report a spurious perfect recovery, so this
-    branch is taken here (the error is then > E beta*^2).
-    Returns ``dict(eps, s, g, perfect)`` like ``solve``.
-    """
-    second = sum(p * v for p, _, v in groups)
-    if not (0.0 < alpha < 1.0):
-        raise ValueError(f"alpha: must satisfy 0 < alpha < 1 (an underdetermined system), got {alpha}")
-    s0 = math.sqrt(second / alpha)
-
-    def G(s):
-        return moments(s, _g_of_s(s, alpha, groups), groups)[0] / alpha - s * s
-
-    if G(s0) <= 0.0:
-        return solve(alpha, groups)
-    hi = s0
-    while True:  # eps is bounded by second + O(s^2) with slope < alpha, so G < 0 for large enough s
-        lo, hi = hi, 2.0 * hi
-        if G(hi) < 0.0:
-            break
-        if hi > 1e6 * s0:
-            raise ArithmeticError("alpha: no RS fixed point above the zero-estimate start (state evolution diverges)")
-    root = brentq(G, lo, hi, xtol=1e-14 * s0, rtol=1e-13)
-    return {"eps": alpha * root * root, "s": root, "g": _g_of_s(root, alpha, groups), "perfect": False}
-
-
 def _evaluate(kappa, alpha, rho):
     k, a, r = np.broadcast_arrays(kappa, alpha, rho)
     out = np.empty(k.shape)
     for idx in np.ndindex(k.shape):
-        out[idx] = solve_from_zero_estimate(float(a[idx]), bernoulli_gaussian_groups(float(k[idx]), float(r[idx])))["eps"]
+        out[idx] = solve(float(a[idx]), bernoulli_gaussian_groups(float(k[idx]), float(r[idx])))["eps"]
     return out
 
 
@@ -171,7 +125,7 @@ def finetune_generalization_error(*, c, lam, gamma, protocol, rho_pt, a_pt, rho_
     """
     groups = finetune_groups(c=c, lam=lam, gamma=gamma, protocol=protocol, rho_pt=rho_pt, a_pt=a_pt,
                              rho_ft=rho_ft, omega=omega)
-    return solve_from_zero_estimate(float(alpha), groups)["eps"]
+    return solve(float(alpha), groups)["eps"]
 
 
-__all__ = ["finetune_generalization_error", "finetune_groups", "generalization_error", "solve_from_zero_estimate"]
+__all__ = ["finetune_generalization_error", "finetune_groups", "generalization_error"]

@@ -16,9 +16,10 @@ Numerics (note §7(b)): every expectation is one-dimensional over ``z ~ N(0, v +
 ``E[x|z] = z v/(v + s^2)`` and ``Var(x|z) = v s^2/(v + s^2)``, by the trapezoid rule on a
 fine uniform grid in ``z`` (spectrally accurate for the smooth integrands; two-dimensional
 Gauss-Hermite is too noisy near the l1 transition). ``g(s)`` is the unique root of the
-degrees-of-freedom equation (decreasing in g); ``s`` is the first root of
-``eps(s)/alpha - s^2`` met when decreasing s from the trivial start ``s0^2 = E beta*^2 / alpha``
-(the fixed point state evolution reaches from the zero estimate: explicit branch selection).
+degrees-of-freedom equation (decreasing in g); ``s`` is the fixed point that state evolution
+``s_{t+1}^2 = eps(s_t)/alpha`` reaches from the zero estimate ``s0^2 = E beta*^2 / alpha``: the first
+root of ``eps(s)/alpha - s^2`` met when moving from s0 *down* (the estimator beats predicting 0) or
+*up* (it does worse), see :func:`solve` (explicit branch selection).
 """
 
 from __future__ import annotations
@@ -111,31 +112,89 @@ def _g_of_s(s, alpha, groups):
     return math.exp(brentq(f, lo, hi, xtol=1e-13, rtol=1e-13))
 
 
-def solve(alpha, groups, *, n_scan=48, s_min_ratio=1e-7):
-    """Solve the RS equations; returns dict(eps, s, g, perfect) with explicit branch selection.
+def residual(s, alpha, groups):
+    """``G(s) = eps(s, g(s))/alpha - s^2``: the state-evolution map minus the identity, in ``s^2``."""
+    return moments(s, _g_of_s(s, alpha, groups), groups)[0] / alpha - s * s
 
-    ``perfect`` is True when no fixed point exists above ``s_min_ratio * s0``: state evolution
-    then drives the error to 0 (exact recovery in the limit); ``eps`` is then reported as 0.
+
+def _march(G, s0, G0, direction, ratio, s_min, s_max):
+    """First sign change of ``G`` met on the geometric grid ``s0 * ratio**(direction * k)``, k = 1, 2, ...,
+    refined by Brent's method; ``None`` when the grid reaches ``s_min`` (downwards) without one.
+
+    Every grid point strictly between ``s0`` and the returned root has ``sign G = sign G0``: no root
+    resolved by the grid lies between the start and the selected one."""
+    prev_s = s0
+    while True:
+        s = prev_s * ratio**direction
+        if s < s_min:
+            return None
+        if s > s_max:
+            raise ArithmeticError(f"alpha: no RS fixed point between the zero-estimate start {s0:.6g} and "
+                                  f"{s_max:.6g} (state evolution diverges)")
+        val = G(s)
+        if val == 0.0:
+            return s
+        if (val > 0.0) != (G0 > 0.0):
+            lo, hi = (s, prev_s) if direction < 0 else (prev_s, s)
+            return brentq(G, lo, hi, xtol=1e-14 * s0, rtol=1e-13)
+        prev_s = s
+
+
+def select_root(G, s0, *, ratio, s_min, s_max):
+    """The root of ``G`` that the monotone iteration ``s^2 <- s^2 + G(s)`` reaches from ``s0``, or ``None``
+    when it goes to 0 (below ``s_min``): the branch selection of :func:`solve` for any residual ``G``.
+
+    Direction: down when ``G(s0) < 0``, up when ``G(s0) > 0`` (whatever the sign of G just below s0:
+    a root below s0 is on the wrong branch then), ``s0`` itself when ``G(s0) = 0``."""
+    G0 = G(s0)
+    if G0 == 0.0:
+        return s0
+    return _march(G, s0, G0, 1 if G0 > 0.0 else -1, ratio, s_min, s_max)
+
+
+def solve(alpha, groups, *, n_scan=48, s_min_ratio=1e-7, s_max_ratio=1e6):
+    """Solve the RS equations; returns ``dict(eps, s, g, perfect)`` on the branch state evolution selects.
+
+    Physical fixed point. State evolution of the interpolating estimator, started from the zero
+    estimate, is the one-dimensional map ``s_{t+1}^2 = T(s_t^2) = eps(s_t, g(s_t))/alpha`` from
+    ``s0^2 = E beta*^2 / alpha`` (the error of predicting 0). The fixed point returned is the one this
+    iteration converges to. The research note (§4, §7(b)) warm-starts with damped sweeps of the
+    equations and asks for "continuation or a forward/backward branch selection as the authors do"
+    without naming the physical root; this solver makes the choice explicit: the state-evolution limit
+    from the zero estimate (AMP's initialisation). ``T`` is increasing in ``s^2`` (a noisier channel
+    gives a larger error: observed on the tested domain, not proved), so the iterates are monotone,
+    never cross a fixed point, and converge to the root of ``G(s) = T(s^2) - s^2`` *nearest to s0 in
+    the direction of sign G(s0)*; that root is stable from the side the iterates approach it.
+
+    Bracketing, in both directions, on the geometric grid ``s0 * r**(+-k)``, k = 1, 2, ..., with
+    ``r = s_min_ratio**(-1/(n_scan-1))`` (about 1.41 per step by default), then Brent's method
+    (``xtol = 1e-14 s0``, ``rtol = 1e-13``) on the first bracket:
+
+    - ``G(s0) < 0`` (the estimator beats predicting 0): march *down* from s0 to the first sign change,
+      refine it with Brent's method; if ``G < 0`` down to ``s_min_ratio * s0``, state evolution drives
+      the error to 0: ``perfect = True``, ``eps = 0`` (exact recovery in the limit), ``s = 0``, ``g = nan``;
+    - ``G(s0) > 0`` (the interpolator is worse than predicting 0: dense teacher under a rich bias at small
+      alpha, or a bias favouring the wrong coordinates): march *up* to the first sign change (there
+      ``eps > E beta*^2``). ``G < 0`` at large enough s (observed; in the ridge limit
+      ``T = (1 - alpha)^2 E beta*^2/alpha + alpha s^2`` grows with slope alpha < 1), so a bracket is
+      expected; none below ``s_max_ratio * s0`` raises ArithmeticError;
+    - ``G(s0) = 0``: s0 itself (predicting 0 is a fixed point).
+
+    Several roots: only the first one met in the direction of motion is the physical one; roots on the
+    far side of s0 or beyond it (unstable or unreachable branches) are never returned. A pair of roots
+    closer together than one grid step with no grid point between them is not resolved (the grid is
+    the resolution of the branch selection; refine with ``n_scan``).
     """
     second = sum(p * v for p, _, v in groups)
     if not (0.0 < alpha < 1.0):
         raise ValueError(f"alpha: must satisfy 0 < alpha < 1 (an underdetermined system), got {alpha}")
     s0 = math.sqrt(second / alpha)
 
-    def G(s):
-        g = _g_of_s(s, alpha, groups)
-        return moments(s, g, groups)[0] / alpha - s * s
-
-    grid = s0 * np.geomspace(1.0 - 1e-9, s_min_ratio, n_scan)
-    prev_s, prev_G = grid[0], G(grid[0])
-    for s in grid[1:]:
-        val = G(s)
-        if prev_G <= 0.0 < val or prev_G >= 0.0 > val and prev_s == grid[0]:
-            root = brentq(G, s, prev_s, xtol=1e-14 * s0, rtol=1e-13)
-            g = _g_of_s(root, alpha, groups)
-            return {"eps": alpha * root * root, "s": root, "g": g, "perfect": False}
-        prev_s, prev_G = s, val
-    return {"eps": 0.0, "s": 0.0, "g": float("nan"), "perfect": True}
+    root = select_root(lambda s: residual(s, alpha, groups), s0, ratio=s_min_ratio ** (-1.0 / (n_scan - 1)),
+                       s_min=s_min_ratio * s0 * (1.0 - 1e-12), s_max=s_max_ratio * s0)
+    if root is None:
+        return {"eps": 0.0, "s": 0.0, "g": float("nan"), "perfect": True}
+    return {"eps": alpha * root * root, "s": root, "g": _g_of_s(root, alpha, groups), "perfect": False}
 
 
 def bernoulli_gaussian_groups(kappa, rho):

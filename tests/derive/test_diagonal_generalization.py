@@ -8,7 +8,12 @@ import pytest
 
 import derive
 from derive import _diagonal_generalization as dg
-from numerics._replica_diagonal import bernoulli_gaussian_groups, moments, simulate_finetune
+from numerics._replica_diagonal import (
+    bernoulli_gaussian_groups,
+    residual,
+    simulate_finetune,
+    solve,
+)
 from proofs import _diagonal_generalization as claims
 
 GE = derive.get("diagonal.generalization_error")
@@ -86,17 +91,23 @@ def test_latex_shows_the_scalar_channel_equations():
 
 def test_branch_above_the_zero_estimate():
     """Dense teacher, rich bias, few samples: the interpolator is worse than predicting 0, so state evolution
-    from the zero estimate moves s *up*. The result is the first root above s0 (G > 0 all the way from s0),
-    not a spurious perfect recovery (what a downward-only scan reports)."""
+    from the zero estimate moves s *up*. Both entry points use the one solver
+    (numerics._replica_diagonal.solve, whose branch selection is tested there) and report the first root
+    above s0 (G > 0 all the way from s0), not a spurious perfect recovery."""
     alpha, groups = 0.05, bernoulli_gaussian_groups(0.005, 0.9)
-    sol = dg.solve_from_zero_estimate(alpha, groups)
+    sol = solve(alpha, groups)
     eps = float(GE.evaluate(kappa=0.005, alpha=alpha, rho=0.9))
     assert not sol["perfect"] and eps == sol["eps"] and eps > 1.0
     s0 = math.sqrt(1.0 / alpha)
-
-    def G(s):
-        return moments(s, dg._g_of_s(s, alpha, groups), groups)[0] / alpha - s * s
-
     assert sol["s"] > s0
-    assert all(G(s) > 0 for s in np.linspace(s0, sol["s"], 8)[:-1])
-    assert abs(G(sol["s"])) <= 1e-9 * sol["s"] ** 2
+    assert all(residual(s, alpha, groups) > 0 for s in np.linspace(s0, sol["s"], 8)[:-1])
+    assert abs(residual(sol["s"], alpha, groups)) <= 1e-12 * sol["s"] ** 2
+
+
+def test_finetune_uses_the_same_solver(monkeypatch):
+    """finetune_generalization_error is solve() on the fine-tuning groups (no second solver)."""
+    kw = dict(c=1e-2, lam=0.9e-2, protocol="merged") | FT
+    expected = solve(FT["alpha"], dg.finetune_groups(**{k: v for k, v in kw.items() if k != "alpha"}))["eps"]
+    assert dg.finetune_generalization_error(**kw) == expected
+    monkeypatch.setattr(dg, "solve", lambda alpha, groups: {"eps": -1.0})
+    assert dg.finetune_generalization_error(**kw) == -1.0
