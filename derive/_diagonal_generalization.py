@@ -71,7 +71,7 @@ generalization_error = register(Result(
         ("replica-symmetric scalar channel z = x + s xi, xi ~ N(0, 1) independent of x ~ teacher prior; "
          "xhat = prox of g phi_kappa; E over x and xi; (s, g) the fixed point of the two equations shown"),
         ("branch: the fixed point state evolution reaches from the zero estimate s0^2 = E beta*^2/alpha "
-         "(the first root below s0, or above s0 when the error at s0 exceeds E beta*^2)"),
+         "(the first root below s0 when the residual there is negative, the first above it when positive)"),
         "per-coordinate error ||beta_hat - beta*||^2/d; finite-d simulations lie 1-5 % above it (finite-size bias)",
     ),
     source=("RS / state-evolution equations: research note diagonal-linear.md §4 (DERIVED+CHECKED D8, D9; "
