@@ -125,6 +125,18 @@ SPLIT_PER_THREAD = 4
 _BLOCK = 256
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _add_readout(zs, row, relu, f_part):
+    """f_part += z_s phi(h_s) over the M points."""
+    if relu:
+        for m in range(row.shape[0]):
+            v = row[m]
+            f_part[m] += zs * (v if v > 0.0 else 0.0)
+    else:
+        for m in range(row.shape[0]):
+            f_part[m] += zs * row[m]
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _block_readout(h, z, relu, lo, hi, f_part):
     """f_part[m] = sum_{s in [lo, hi)} z_s phi(h_sm), the sites in order."""
@@ -132,15 +144,7 @@ def _block_readout(h, z, relu, lo, hi, f_part):
     for m in range(M):
         f_part[m] = 0.0
     for s in range(lo, hi):
-        zs = z[s]
-        row = h[s]
-        if relu:
-            for m in range(M):
-                v = row[m]
-                f_part[m] += zs * (v if v > 0.0 else 0.0)
-        else:
-            for m in range(M):
-                f_part[m] += zs * row[m]
+        _add_readout(z[s], h[s], relu, f_part)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -192,13 +196,7 @@ def _block_step(h, z, KT, train, delta, gamma, dt, relu, lo, hi, f_part):
             q += 1
         zs = zs + gamma * dt * dz
         z[s] = zs
-        if relu:
-            for m in range(M):
-                v = row[m]
-                f_part[m] += zs * (v if v > 0.0 else 0.0)
-        else:
-            for m in range(M):
-                f_part[m] += zs * row[m]
+        _add_readout(zs, row, relu, f_part)
 
 
 @numba.njit(cache=True, error_model="numpy")
