@@ -67,6 +67,11 @@ class Outcome:
 _CLAIMS: dict[str, Claim] = {}
 
 
+def bounded(measured: float, bound: float, detail: str = "") -> Evidence:
+    """Evidence that ``measured <= bound`` (both stored as floats)."""
+    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
+
+
 def claim(name: str, statement: str, *, method: str, results: tuple[str, ...] | list[str]):
     """Decorator registering ``fn() -> Evidence`` as the check of a claim."""
 

@@ -20,17 +20,13 @@ import derive
 from derive import _deep_linear as dl
 from numerics.simulate._deep_linear import balanced_layers, deep_linear_flow
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 NORM, WEIGHTS, RISK, LIMIT, FROZEN = ("deep_linear.finetune_norm", "deep_linear.finetuned_weights",
                                       "deep_linear.sample_risk", "deep_linear.risk_limit",
                                       "deep_linear.frozen_risk_bound")
 UNIT = 2.0**-52
 Z_MAX = 4.0
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def _symbolic(checks: dict[str, sp.Expr]) -> Evidence:
@@ -149,7 +145,7 @@ def _norm_mp():
         ref = res.mp(dps=40, L=L, interp_norm2=a, source_row_norm2=c, source_null_norm2=b)
         val = res.evaluate(L=L, interp_norm2=a, source_row_norm2=c, source_null_norm2=b)
         worst = max(worst, *(_log_scaled_error(float(val[k]), ref[k]) for k in ("norm", "scale")))
-    return _bounded(worst, 16.0, f"{len(NORM_POINTS)} points; |error| / (u |value| (1 + |ln value|))")
+    return bounded(worst, 16.0, f"{len(NORM_POINTS)} points; |error| / (u |value| (1 + |ln value|))")
 
 
 @claim("deep_linear.finetune_norm.closed_forms",
@@ -175,7 +171,7 @@ def _closed_forms():
             worst = max(worst, _log_scaled_error(val, r_ref))
         details.append(f"L={L}: {len(roots)} roots")
     del z_sym
-    return _bounded(worst, 16.0, "; ".join(details) + "; error in u (1 + |ln r|)")
+    return bounded(worst, 16.0, "; ".join(details) + "; error in u (1 + |ln r|)")
 
 
 @claim("deep_linear.finetuned_weights.mpmath",
@@ -200,7 +196,7 @@ def _weights_mp():
             worst = max(worst, abs(rv - rref) / (scale**2 * np.linalg.norm(Sigma, 2)) / bound)
         shallow = max(shallow, np.max(np.abs(fw.evaluate(X=X, wT=wT, wS=wS, L=1) - est.evaluate(X=X, wT=wT, wS=wS))))
     worst = max(worst, shallow / (8 * UNIT))
-    return _bounded(worst, 1.0, f"error / (64 d cond(X) u); L = 1 vs linear_teacher.estimator: {shallow:.1e}")
+    return bounded(worst, 1.0, f"error / (64 d cond(X) u); L = 1 vs linear_teacher.estimator: {shallow:.1e}")
 
 
 @claim("deep_linear.risk_limit.mpmath",
@@ -219,7 +215,7 @@ def _limit_mp():
             scale = UNIT * ((1 + abs(np.log(ref))) * ref if ref > 0 else 0.0) + UNIT * (1 - rho) * (T**2 + S**2)
             worst = max(worst, abs(val - ref) / scale if scale > 0 else (0.0 if val == ref else np.inf))
             count += 1
-    return _bounded(worst, 16.0, f"{count} points; |error| / (u |R| (1 + |ln R|) + u (1 - rho)(||w_T||^2 + "
+    return bounded(worst, 16.0, f"{count} points; |error| / (u |R| (1 + |ln R|) + u (1 - rho)(||w_T||^2 + "
                     "||w_S||^2))")
 
 
@@ -246,7 +242,7 @@ def _note_table():
     for alpha, row in NOTE_TABLE.items():
         vals = res.evaluate(rho=0.1, L=np.array(NOTE_DEPTHS, dtype=float), **scaled_target(alpha))
         worst = max(worst, float(np.max(np.abs(vals - np.array(row)))))
-    return _bounded(worst, 1e-3, "max |kernel - printed value| (the printed values carry 3 decimals)")
+    return bounded(worst, 1e-3, "max |kernel - printed value| (the printed values carry 3 decimals)")
 
 
 @claim("deep_linear.risk_limit.depth_convergence",
@@ -263,7 +259,7 @@ def _depth_convergence():
         gap = np.abs(res.evaluate(rho=0.1, L=Ls, **kw) - res.evaluate(rho=0.1, L=np.inf, **kw))
         slope = np.polyfit(np.log(Ls), np.log(gap), 1)[0]
         worst = max(worst, abs(slope + 1.0))
-    return _bounded(worst, 0.02, "|slope + 1|")
+    return bounded(worst, 0.02, "|slope + 1|")
 
 
 # -- simulation -------------------------------------------------------------------------------------
@@ -338,7 +334,7 @@ def _finite_d():
         z = max(abs(r.mean() - theory) - 10 * theory / d, 0.0) / se
         worst = max(worst, z)
         details.append(f"rho={rho},L={L}: {r.mean():.4f}±{se:.4f} vs {theory:.4f}")
-    return _bounded(worst, Z_MAX, "z after the 10R/d allowance; " + "; ".join(details))
+    return bounded(worst, Z_MAX, "z after the 10R/d allowance; " + "; ".join(details))
 
 
 @claim("deep_linear.frozen_risk_bound.last_layer_only",

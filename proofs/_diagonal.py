@@ -31,7 +31,7 @@ from numerics.simulate._diagonal import (
     train,
 )
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 POT, BIAS = "diagonal.potential", "diagonal.implicit_bias"
 WEIGHTS, KB, KA = "diagonal.weights_after_pretraining", "diagonal.kappa_ft_readout_reset", "diagonal.kappa_ft_merged"
@@ -40,10 +40,6 @@ SIM_BOUND = 1e-9
 D, N = 20, 8
 CS, LAM_RATIOS, GAMMAS = (0.05, 0.5), (-0.9, 0.0, 0.9), (0.0, 0.3)
 PROTOCOLS = {"readout_reset": KB, "merged": KA}
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def _all_zero(exprs, detail: str) -> Evidence:
@@ -127,7 +123,7 @@ def _potential_kernel():
                 err = abs(mpmath.mpf(float(val[name])) - r)
                 # relative error, floored at 1e-300: values below that underflow in float64, legitimately
                 worst = max(worst, float(err / max(abs(r), mpmath.mpf(1e-300))))
-    return _bounded(worst, 8 * UNIT, "40 points x 3 outputs; error relative to max(|value|, 1e-300)")
+    return bounded(worst, 8 * UNIT, "40 points x 3 outputs; error relative to max(|value|, 1e-300)")
 
 
 @claim("diagonal.model.conservation_simulation",
@@ -142,7 +138,7 @@ def _conservation_sim():
                 drift = max(np.abs(a.lam_plus - b.lam_plus).max(), np.abs(a.lam_minus - b.lam_minus).max(),
                             np.abs(a.c - b.c).max())
                 worst = max(worst, drift / c)
-    return _bounded(worst, 1e-10, "DP5(4) at rtol 1e-12 over both stages; c in {0.05, 0.5}, lam/c in {-0.9, 0, 0.9}")
+    return bounded(worst, 1e-10, "DP5(4) at rtol 1e-12 over both stages; c in {0.05, 0.5}, lam/c in {-0.9, 0, 0.9}")
 
 
 # -- simulated pipeline, shared by the simulation claims --------------------------------------------
@@ -176,7 +172,7 @@ def _bias_vs_flow():
         pt = bias.evaluate(X=Xp, y=yp, kappa=run.init.kappa, beta0=run.init.beta)
         ft = bias.evaluate(X=Xf, y=yf, kappa=run.reset.kappa, beta0=run.reset.beta)
         worst = max(worst, np.abs(pt - run.pretrained.beta).max(), np.abs(ft - run.finetuned.beta).max())
-    return _bounded(worst, SIM_BOUND, f"{len(_cases())} pipelines, d = {D}, n = {N}; both protocols, gamma in {GAMMAS}")
+    return bounded(worst, SIM_BOUND, f"{len(_cases())} pipelines, d = {D}, n = {N}; both protocols, gamma in {GAMMAS}")
 
 
 @claim("diagonal.pretraining.lam_independent",
@@ -190,7 +186,7 @@ def _lam_independent():
         theory = bias.evaluate(X=Xp, y=yp, kappa=2 * c, beta0=0.0)
         for r in LAM_RATIOS:
             worst = max(worst, np.abs(_pipeline(c, r, 0.0, "readout_reset").pretrained.beta - theory).max())
-    return _bounded(worst, SIM_BOUND, "c in {0.05, 0.5}")
+    return bounded(worst, SIM_BOUND, "c in {0.05, 0.5}")
 
 
 @claim("diagonal.weights_after_pretraining.gradient_flow",
@@ -206,7 +202,7 @@ def _weights_vs_flow():
             for name in ("w_plus", "w_minus", "v_plus", "v_minus"):
                 worst = max(worst, np.abs(w[name] - getattr(pt, name)).max())
                 flips += int((w[name] < 0).sum())
-    return _bounded(worst, SIM_BOUND, f"c in {CS}, lam/c in {LAM_RATIOS}; {flips} negative (flipped) weights")
+    return bounded(worst, SIM_BOUND, f"c in {CS}, lam/c in {LAM_RATIOS}; {flips} negative (flipped) weights")
 
 
 def _mp_weights(c, lam, beta, dps=50):
@@ -231,7 +227,7 @@ def _weights_conservation():
             if b == 0:
                 errs += [wp - mpmath.sqrt((c_ - lam_) / 2), vp - mpmath.sqrt((c_ + lam_) / 2)]
             worst = max(worst, max(abs(e) for e in errs) / max(c_, abs(b_)))
-    return _bounded(float(worst), 1e-45, f"{len(_WPOINTS)} points; error relative to max(c, |beta|)")
+    return bounded(float(worst), 1e-45, f"{len(_WPOINTS)} points; error relative to max(c, |beta|)")
 
 
 @claim("diagonal.weights_after_pretraining.kernel_high_precision",
@@ -245,7 +241,7 @@ def _weights_kernel():
         ref = _mp_weights(c, lam, b)
         scale = max(np.sqrt(c), np.sqrt(abs(b)))
         worst = max(worst, max(abs(float(v[k]) - float(ref[k])) for k in v) / scale)
-    return _bounded(worst, 16 * UNIT, "absolute error over the weights' natural scale")
+    return bounded(worst, 16 * UNIT, "absolute error over the weights' natural scale")
 
 
 # -- fine-tuning --------------------------------------------------------------------------------------
@@ -286,7 +282,7 @@ def _formula_vs_definition(name, protocol):
        method="high-precision", results=[KB])
 def _kb_definition():
     mp_err, k_err = _formula_vs_definition(KB, "readout_reset")
-    return _bounded(max(float(mp_err) * 1e30, k_err), 16 * UNIT,
+    return bounded(max(float(mp_err) * 1e30, k_err), 16 * UNIT,
                     f"display error {float(mp_err):.1e} (scaled by 1e30 in the bound), kernel error {k_err:.1e}")
 
 
@@ -295,7 +291,7 @@ def _kb_definition():
        "centre is 0", method="high-precision", results=[KA])
 def _ka_definition():
     mp_err, k_err = _formula_vs_definition(KA, "merged")
-    return _bounded(max(float(mp_err) * 1e30, k_err), 16 * UNIT,
+    return bounded(max(float(mp_err) * 1e30, k_err), 16 * UNIT,
                     f"display error {float(mp_err):.1e} (scaled by 1e30 in the bound), kernel error {k_err:.1e}")
 
 
@@ -321,7 +317,7 @@ def _ft_vs_flow(protocol):
         worst_k = max(worst_k, np.abs(kf["kappa"] - run.reset.kappa).max(), np.abs(kf["centre"] - run.reset.beta).max())
         theory = bias.evaluate(X=Xf, y=yf, kappa=kf["kappa"], beta0=kf["centre"])
         worst_b = max(worst_b, np.abs(theory - run.finetuned.beta).max())
-    return _bounded(max(worst_k, worst_b), SIM_BOUND,
+    return bounded(max(worst_k, worst_b), SIM_BOUND,
                     f"kappa/centre vs reset weights {worst_k:.1e}; fine-tuned beta vs Bregman projection {worst_b:.1e}")
 
 
@@ -358,7 +354,7 @@ def _bias_mp():
         ref = db.implicit_bias_mp(X, y, kappa, beta0, dps=40, start=b)
         worst = max(worst, max(abs(float(r) - v) for r, v in zip(ref, b)) / max(1.0, np.abs(b).max()))
     # bound: the solver stops at residual 16 d u relative to |X||beta|; the conditioning here is < 30
-    return _bounded(worst, 1e-13, "n = 6, d = 12")
+    return bounded(worst, 1e-13, "n = 6, d = 12")
 
 
 def _lp_weighted_l1(X, y, weights):
@@ -384,7 +380,7 @@ def _lazy_limit():
         ridge = beta0 + K * (X.T @ np.linalg.solve((X * K) @ X.T, y - X @ beta0))
         errs.append(np.abs(bias.evaluate(X=X, y=y, kappa=K, beta0=beta0) - ridge).max())
     slope = stats.linregress(np.log(scales), np.log(errs)).slope
-    return _bounded(abs(slope + 2.0), 0.1, f"slope {slope:.3f}; errors {', '.join(f'{e:.1e}' for e in errs)}")
+    return bounded(abs(slope + 2.0), 0.1, f"slope {slope:.3f}; errors {', '.join(f'{e:.1e}' for e in errs)}")
 
 
 @claim("diagonal.implicit_bias.rich_limit",
@@ -427,7 +423,7 @@ def _gd_order():
     errs = [np.abs(train(diagonal_init(0.05, 0.0, D), X, y, method="descent", eta=e, loss_tol=1e-24).weights.beta
                    - theory).max() for e in etas]
     slope = stats.linregress(np.log(etas), np.log(errs)).slope
-    return _bounded(abs(slope - 1.0), 0.2, f"slope {slope:.3f}; errors {', '.join(f'{e:.1e}' for e in errs)}")
+    return bounded(abs(slope - 1.0), 0.2, f"slope {slope:.3f}; errors {', '.join(f'{e:.1e}' for e in errs)}")
 
 
 __all__ = ["reset"]

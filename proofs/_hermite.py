@@ -17,13 +17,9 @@ import sympy as sp
 import derive
 from derive import _hermite as hm
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 UNIT = 2.0**-52
-
-
-def _bounded(measured, bound, detail=""):
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def sympy_relu_coefficient(jj: int) -> sp.Expr:
@@ -62,7 +58,7 @@ def _relu_precision():
     quad, errs = hm.quadrature_coefficients(lambda z: max(z, 0), 8, dps=30)
     with mpmath.workdps(30):
         qerr = max(float(abs(q - res.mp(dps=30, j=k))) for k, q in enumerate(quad))
-    return _bounded(max(worst, qerr / 1e-25), 1.0, f"kernel error / bound {worst:.3g}; quadrature error {qerr:.2g}")
+    return bounded(max(worst, qerr / 1e-25), 1.0, f"kernel error / bound {worst:.3g}; quadrature error {qerr:.2g}")
 
 
 @claim("hermite.monomial.sympy",
@@ -103,7 +99,7 @@ def _mehler():
     k0 = np.asarray(derive.get("relu.kappa0").evaluate(rho=r9))
     dtail = 0.9 ** (J - 1) * J * 0.5 / (1 - 0.9)  # sum_{j >= J} j c_j^2 0.9^(j-1), with c_j^2 <= 1/2
     err0 = np.max(np.abs(dm - k0)) / (dtail + 256 * UNIT)
-    return _bounded(max(err1, err0), 1.0, f"kappa_1: error / (tail {tail:.2g} + 64u) {err1:.3g}; "
+    return bounded(max(err1, err0), 1.0, f"kappa_1: error / (tail {tail:.2g} + 64u) {err1:.3g}; "
                                           f"kappa_0: error / bound {err0:.3g}")
 
 

@@ -20,7 +20,7 @@ from derive import _lambda_balanced as lb
 from derive import _saxe as sx
 from numerics.simulate import aligned_init, gradient_descent, gradient_flow
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 MODE = "lambda_balanced.mode"
 TIME = "lambda_balanced.time_to_learn"
@@ -33,10 +33,6 @@ POINTS = [(lam, s, a0, t)
           for lam in (-10.0, -1.0, -1e-12, 0.0, 1e-12, 0.5, 10.0)
           for s, a0 in ((1.0, 0.01), (1.0, -0.5), (3.0, 2.5), (0.5, 4.0))
           for t in (0.0, 0.3, 2.0, 40.0)]
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def _symbolic(difference: sp.Expr, detail: str) -> Evidence:
@@ -109,7 +105,7 @@ def _kernel_vs_display():
         ref = mode.mp(dps=50, lam=lam, s=s, a0=a0, t=t)
         val = float(mode.evaluate(lam=lam, s=s, a0=a0, t=t))
         worst = max(worst, abs(val - float(ref)) / max(abs(float(ref)), s * 1e-3))
-    return _bounded(worst, 64 * UNIT, f"{len(POINTS)} points; error relative to max(|a|, 1e-3 s)")
+    return bounded(worst, 64 * UNIT, f"{len(POINTS)} points; error relative to max(|a|, 1e-3 s)")
 
 
 # -- conservation law and simulation -------------------------------------------------------
@@ -130,7 +126,7 @@ def _flow(lam, Ni=3, No=2):
        method="simulation", results=[MODE])
 def _conservation():
     worst = max(float(np.max(_flow(lam)[2].imbalance)) / max(1.0, abs(lam)) for lam in _LAMS)
-    return _bounded(worst, 1e-9, "max |W2^T W2 - W1 W1^T - lam I| / max(1, |lam|) over t in [0, 4]")
+    return bounded(worst, 1e-9, "max |W2^T W2 - W1 W1^T - lam I| / max(1, |lam|) over t in [0, 4]")
 
 
 @claim("lambda_balanced.mode.gradient_flow",
@@ -144,7 +140,7 @@ def _mode_vs_flow():
         a0 = traj.modes[0]
         theory = mode.evaluate(lam=lam, s=task.s[None, :], a0=a0[None, :], t=times[:, None])
         worst = max(worst, float(np.max(np.abs(traj.modes - theory) / np.maximum(np.abs(theory), 1e-3))))
-    return _bounded(worst, 1e-8, "lam in {-10,-1,0,1,10}, (Ni,No) = (3,2), two modes incl. one crossing zero")
+    return bounded(worst, 1e-8, "lam in {-10,-1,0,1,10}, (Ni,No) = (3,2), two modes incl. one crossing zero")
 
 
 @claim("lambda_balanced.loss.gradient_flow",
@@ -157,7 +153,7 @@ def _loss_vs_flow():
         task, times, traj = _flow(lam)
         theory = loss.evaluate(lam=lam, s=task.s, a0=traj.modes[0], t=times, Lstar=task.Lstar)
         worst = max(worst, float(np.max(np.abs(traj.loss - theory) / np.abs(theory))))
-    return _bounded(worst, 1e-8, "L* = 0.25 from label noise orthogonal to the inputs")
+    return bounded(worst, 1e-8, "L* = 0.25 from label noise orthogonal to the inputs")
 
 
 @claim("lambda_balanced.mode.gradient_descent_order",
@@ -174,7 +170,7 @@ def _gd_order():
         theory = mode.evaluate(lam=1.0, s=task.s, a0=np.array([0.05, 0.1]), t=T)
         errs.append(float(np.max(np.abs(traj.modes[-1] - theory))))
     slope = stats.linregress(np.log(etas), np.log(errs)).slope
-    return _bounded(abs(slope - 1.0), 0.2, f"slope {slope:.3f}; errors {', '.join(f'{e:.2e}' for e in errs)}")
+    return bounded(abs(slope - 1.0), 0.2, f"slope {slope:.3f}; errors {', '.join(f'{e:.2e}' for e in errs)}")
 
 
 # -- limits -----------------------------------------------------------------------------------
@@ -193,7 +189,7 @@ def _limit_rich():
                 for lam in lams]
     slope = stats.linregress([float(mpmath.log(x)) for x in lams], [float(mpmath.log(e)) for e in errs]).slope
     # the error vanishes at least linearly (slope >= 1 within 0.05); it is measured quadratic here
-    return _bounded(max(0.0, 1.0 - slope), 0.05, f"slope of log error vs log lam = {slope:.4f}")
+    return bounded(max(0.0, 1.0 - slope), 0.05, f"slope of log error vs log lam = {slope:.4f}")
 
 
 @claim("lambda_balanced.mode.limit_lazy",
@@ -211,7 +207,7 @@ def _limit_lazy():
         slopes.append(stats.linregress([float(mpmath.log(abs(x))) for x in lams],
                                        [float(mpmath.log(e)) for e in errs]).slope)
     worst = max(max(0.0, sl + 1.0) for sl in slopes)  # slope <= -1 within 0.05
-    return _bounded(worst, 0.05, f"slopes {slopes[0]:.4f} (lam > 0), {slopes[1]:.4f} (lam < 0)")
+    return bounded(worst, 0.05, f"slopes {slopes[0]:.4f} (lam > 0), {slopes[1]:.4f} (lam < 0)")
 
 
 @claim("lambda_balanced.mode.continuity_at_zero",
@@ -225,7 +221,7 @@ def _continuity():
         ref = mode.evaluate(lam=0.0, s=s, a0=a0, t=t)
         for lam in (1e-12, -1e-12, 1e-300, -1e-300):
             worst = max(worst, float(np.max(np.abs(mode.evaluate(lam=lam, s=s, a0=a0, t=t) - ref))) / s)
-    return _bounded(worst, 1e-11, "t in {0, 0.5, 3, 10}")
+    return bounded(worst, 1e-11, "t in {0, 0.5, 3, 10}")
 
 
 # -- time to learn ---------------------------------------------------------------------------
@@ -243,7 +239,7 @@ def _inverts():
         for lam, s, a0, af in _TIME_POINTS:
             t = ttl.mp(dps=40, lam=lam, s=s, a0=a0, af=af)
             worst = max(worst, float(abs(mode.mp(dps=40, lam=lam, s=s, a0=a0, t=t) - af)))
-    return _bounded(worst, 1e-30, f"{len(_TIME_POINTS)} (lam, a0, af) triples incl. crossings and a0 > s")
+    return bounded(worst, 1e-30, f"{len(_TIME_POINTS)} (lam, a0, af) triples incl. crossings and a0 > s")
 
 
 @claim("lambda_balanced.time_to_learn.quadrature",
@@ -261,7 +257,7 @@ def _quadrature():
             pts = [a0, *(inner if a0 < af else inner[::-1]), af]
             q = mpmath.quad(f, pts)
             worst = max(worst, float(abs(q - ttl.mp(dps=30, lam=lam, s=s, a0=a0, af=af)) / abs(q)))
-    return _bounded(worst, 1e-25, "tanh-sinh quadrature, split at 0")
+    return bounded(worst, 1e-25, "tanh-sinh quadrature, split at 0")
 
 
 @claim("lambda_balanced.time_to_learn.limit_rich",
@@ -286,7 +282,7 @@ def _time_limit_lazy():
                 for lam in (mpmath.mpf(10) ** 4, -mpmath.mpf(10) ** 4, mpmath.mpf(10) ** 6)]
     # O(s/|lam|) terms: the error at 1e6 must be ~100x smaller than at 1e4
     ratio = float(errs[2] / errs[0])
-    return _bounded(max(float(errs[0]), float(errs[1])) * 1e-2 + ratio, 0.02,
+    return bounded(max(float(errs[0]), float(errs[1])) * 1e-2 + ratio, 0.02,
                     f"errors {float(errs[0]):.2e} (1e4), {float(errs[1]):.2e} (-1e4), {float(errs[2]):.2e} (1e6)")
 
 
@@ -319,7 +315,7 @@ def _chain_vs_integrate():
         theirs = sp.integrate(1 / (n * u ** (2 - sp.Rational(2, n)) * (s - u)), u)
         vals = [complex((ours - theirs).subs(u, x).evalf(30)) for x in (sp.Rational(1, 10), sp.Rational(3, 2))]
         worst = max(worst, abs(vals[0].real - vals[1].real))
-    return _bounded(worst, 1e-25, "difference of the two antiderivatives is constant on (0, s)")
+    return bounded(worst, 1e-25, "difference of the two antiderivatives is constant on (0, s)")
 
 
 @claim("saxe.depth_chain.ode",
@@ -335,7 +331,7 @@ def _chain_ode():
                 ref = sol(t)
                 val = float(chain.evaluate(N=n, s=s, u0=u0, t=t))
                 worst = max(worst, abs(val - float(ref)) / float(ref))
-    return _bounded(worst, 1e-12, "N in {2, 3, 5}, u0 below and above s")
+    return bounded(worst, 1e-12, "N in {2, 3, 5}, u0 below and above s")
 
 
 @claim("saxe.depth_chain.two_layers",
@@ -345,7 +341,7 @@ def _chain_two_layers():
     t = np.linspace(0.0, 5.0, 11)
     u = derive.get("saxe.depth_chain").evaluate(N=2, s=1.5, u0=0.02, t=t)
     a = derive.get(MODE).evaluate(lam=0.0, s=1.5, a0=0.02, t=t)
-    return _bounded(float(np.max(np.abs(u - a) / a)), 1e-13)
+    return bounded(float(np.max(np.abs(u - a) / a)), 1e-13)
 
 
 @claim("saxe.depth_chain.inverts_time",
@@ -358,7 +354,7 @@ def _chain_inverts():
     for n in range(2, 9):
         t = ttl.evaluate(N=n, s=1.0, u0=0.01, u=u)
         worst = max(worst, float(np.max(np.abs(chain.evaluate(N=n, s=1.0, u0=0.01, t=t) - u) / u)))
-    return _bounded(worst, 1e-12, "float64 round trip; conditioning near u = s bounds the error")
+    return bounded(worst, 1e-12, "float64 round trip; conditioning near u = s bounds the error")
 
 
 __all__: list[str] = []

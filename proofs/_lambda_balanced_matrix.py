@@ -19,7 +19,7 @@ from numerics import _qqt
 from numerics._init_lambda_balanced import rotated_aligned_init
 from numerics.simulate._matrix_network import matrix_gradient_descent, matrix_gradient_flow
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 QQT = "lambda_balanced.qqt"
 PRODUCT = "lambda_balanced.product"
@@ -34,10 +34,6 @@ UNIT = 2.0**-52
 # (lam, Ni, No, seed): square and both unequal shapes, lam = 0 exactly, tiny, both signs, huge
 STARTS = [(0.0, 3, 3, 0), (0.0, 2, 4, 1), (1e-9, 4, 2, 2), (-1.5, 3, 3, 3), (2.0, 2, 3, 4), (-3.0, 3, 2, 5),
           (1e4, 2, 2, 6), (-1e4, 2, 3, 7)]
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def start(lam, Ni, No, seed):
@@ -94,7 +90,7 @@ def _fukumizu():
             err = _rel(got, _mp_array(qqt.mp(dps=30, W1=W1, W2=W2, Syx=Syx, t=t)))
             bound = 64 * UNIT * (1 + cond) * (Ni + No)
             worst, bound_ratio = max(worst, err), max(bound_ratio, err / bound)
-    return _bounded(bound_ratio, 1.0, f"max relative error {worst:.2e}; measured/bound, bound = 64 u (1 + cond B) n")
+    return bounded(bound_ratio, 1.0, f"max relative error {worst:.2e}; measured/bound, bound = 64 u (1 + cond B) n")
 
 
 @functools.cache
@@ -117,7 +113,7 @@ def _vs_flow():
         worst = max(worst, _rel(derive.get(QQT).evaluate(W1=W1, W2=W2, Syx=Syx, t=t), tr.qqt))
         for name, sim in ((PRODUCT, tr.product), (IN_REP, tr.input_representation), (OUT_REP, tr.output_representation)):
             worst = max(worst, _rel(derive.get(name).evaluate(W1=W1, W2=W2, Syx=Syx, t=t), sim))
-    return _bounded(worst, 1e-9, "max relative deviation over 3 starts x 5 times x 4 results")
+    return bounded(worst, 1e-9, "max relative deviation over 3 starts x 5 times x 4 results")
 
 
 @claim("lambda_balanced.qqt.gradient_descent",
@@ -155,7 +151,7 @@ def _converged():
             return Evidence(False, None, 0.0, f"non-finite at lam={lam}")
         ref = np.block([[R, Syx.T], [Syx, B]])
         worst = max(worst, _rel(Q, ref) / (1 + abs(lam)))
-    return _bounded(worst, 1e-13, "max |QQ^T(t) - limit| / (max(1, |limit|)(1 + |lam|))")
+    return bounded(worst, 1e-13, "max |QQ^T(t) - limit| / (max(1, |limit|)(1 + |lam|))")
 
 
 @claim("lambda_balanced.qqt.lambda_zero_continuity",
@@ -174,7 +170,7 @@ def _lambda_zero():
             W1l, W2l = rotated_aligned_init(lam, S, a, seed=1)
             got = derive.get(QQT).evaluate(W1=W1l, W2=W2l, Syx=S, t=np.array([0.5, 3.0]))
             worst = max(worst, _rel(got, ref) / abs(lam))
-    return _bounded(worst, 10.0, "max relative difference / |lam|")
+    return bounded(worst, 10.0, "max relative difference / |lam|")
 
 
 # -- observables ---------------------------------------------------------------------------
@@ -200,7 +196,7 @@ def _loss_data():
     tr = matrix_gradient_flow(W1, W2, Y @ X.T / P, t, rtol=1e-11, atol=1e-13)
     data = 0.5 * np.sum((tr.product @ X - Y) ** 2, axis=(1, 2)) / P
     got = derive.get(LOSS).evaluate(W1=W1, W2=W2, Syx=Syx, t=t, Lstar=Lstar)
-    return _bounded(float(np.max(np.abs(got - data) / data)), 1e-9, "max relative deviation")
+    return bounded(float(np.max(np.abs(got - data) / data)), 1e-9, "max relative deviation")
 
 
 def _explicit_ntk_mp(R, B, X):
@@ -236,7 +232,7 @@ def _ntk():
         tr = sum(K[i, i] for i in range(K.rows))
     err_a = _rel(got["action"].ravel(), np.array([float(x) for x in act]))
     err_t = abs(float(got["trace"]) - float(tr)) / abs(float(tr))
-    return _bounded(max(err_a, err_t), 1e-12, f"action {err_a:.1e}, trace {err_t:.1e}")
+    return bounded(max(err_a, err_t), 1e-12, f"action {err_a:.1e}, trace {err_t:.1e}")
 
 
 @claim("lambda_balanced.kernel_distance.kronecker",
@@ -260,7 +256,7 @@ def _kd():
         S = 1 - ip(Ks[0], Ks[1]) / mpmath.sqrt(ip(Ks[0], Ks[0]) * ip(Ks[1], Ks[1]))
         inner = ip(Ks[0], Ks[1]) / P**2
     err = max(abs(float(got["S"]) - float(S)), abs(float(got["inner"]) / float(inner) - 1))
-    return _bounded(err, 1e-13, f"S = {float(S):.6g}")
+    return bounded(err, 1e-13, f"S = {float(S):.6g}")
 
 
 @claim("lambda_balanced.representations_from_function.svd",
@@ -288,7 +284,7 @@ def _reps_flow():
             got = rep.evaluate(W=tr.product[k], lam=lam)
             worst = max(worst, _rel(got["W1TW1"], tr.input_representation[k]),
                         _rel(got["W2W2T"], tr.output_representation[k]))
-    return _bounded(worst, 1e-9, "max relative deviation over 3 starts x 5 times")
+    return bounded(worst, 1e-9, "max relative deviation over 3 starts x 5 times")
 
 
 # -- regimes ---------------------------------------------------------------------------------
@@ -383,7 +379,7 @@ def _forgetting_lambda():
             for i in range(4):
                 measured = ends[j + 1][i] - ends[j][i]
                 worst = max(worst, abs(measured - float(F.evaluate(Syx_i=tasks[i], Syx_j=tasks[j], Syx_k=tasks[j + 1]))))
-    return _bounded(worst, 1e-9, "max |chained loss change - F| over lam, i, j")
+    return bounded(worst, 1e-9, "max |chained loss change - F| over lam, i, j")
 
 
 @claim("lambda_balanced.forgetting.chain_vs_flow",
@@ -401,7 +397,7 @@ def _chain_flow():
     tr2 = matrix_gradient_flow(tr1.W1[-1], tr1.W2[-1], tasks[1], np.linspace(0.0, 2.0, 5), rtol=1e-11, atol=1e-13)
     sim = np.concatenate([[tr.loss(S) for S in tasks]
                           for tr in (tr1, tr2)], axis=1)
-    return _bounded(float(np.max(np.abs(sim - c["loss"]))), 1e-9, "max |loss difference| on both tasks")
+    return bounded(float(np.max(np.abs(sim - c["loss"]))), 1e-9, "max |loss difference| on both tasks")
 
 
 @claim("lambda_balanced.forgetting.reversal",

@@ -18,13 +18,9 @@ import sympy as sp
 
 import derive
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 UNIT = 2.0**-52
-
-
-def _bounded(measured, bound, detail=""):
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 @claim("lazy.flow.ode", "in each eigenmode, f(t) = f0 + lambda psi(t) (y - f0) solves df/dt = -(lambda/P)(f - y) "
@@ -105,7 +101,7 @@ def _precision():
             # the eigensolver's backward error, amplified by psi (<= 1/(P mu_min) over the modes kept)
             err = max(np.abs(got["train"] - tr).max(), np.abs(got["test"] - te).max())
             worst = max(worst, err / (64 * P * UNIT * scale * _amplification(K, t, ridge)))
-    return _bounded(worst, 1.0, f"worst error / bound {worst:.3g}")
+    return bounded(worst, 1.0, f"worst error / bound {worst:.3g}")
 
 
 def _amplification(K, t, ridge):
@@ -149,7 +145,7 @@ def _linearised():
         scale = np.abs(y).max() + np.abs(f0).max()
         err = np.maximum(np.abs(tr - cf["train"][..., 0]).max(axis=1), np.abs(te - cf["test"][..., 0]).max(axis=1))
         worst = max(worst, float(np.max(err / (16 * np.maximum(rec, 1) * UNIT * scale))))
-    return _bounded(worst, 1.0, f"worst error / (16 n u scale) {worst:.3g}")
+    return bounded(worst, 1.0, f"worst error / (16 n u scale) {worst:.3g}")
 
 
 @claim("lazy.descent.flow_limit",
@@ -166,7 +162,7 @@ def _flow_limit():
                                                  eta=eta, ridge=0.0)
         errs.append(max(np.abs(gd["train"] - flow["train"]).max(), np.abs(gd["test"] - flow["test"]).max()))
     slope = np.polyfit(np.log(etas), np.log(errs), 1)[0]
-    return _bounded(abs(slope - 1.0), 0.1, f"slope {slope:.4f}, errors {np.array(errs)}")
+    return bounded(abs(slope - 1.0), 0.1, f"slope {slope:.4f}, errors {np.array(errs)}")
 
 
 def wide_network_deviation(width: int, seed: int, *, steps=(0, 25, 100, 400)):
@@ -210,5 +206,5 @@ def _wide():
     slopes = [np.polyfit(x, dev[:, s], 1)[0] for s in range(dev.shape[1])]
     mean = float(np.mean(slopes))
     se = float(np.std(slopes, ddof=1) / np.sqrt(len(slopes)))
-    return _bounded(abs(mean + 0.5), 4 * se, f"slope {mean:.3f} +- {se:.3f} (se over seeds); median deviation at "
+    return bounded(abs(mean + 0.5), 4 * se, f"slope {mean:.3f} +- {se:.3f} (se over seeds); median deviation at "
                                              f"width 4096: {np.exp(np.median(dev[-1])):.3g}")

@@ -28,7 +28,7 @@ from derive import _deterministic_equivalent as de
 from derive import _learning_curve as lc
 from numerics.simulate._kernel_regression import finetune_min_norm, krr_gaussian_features, krr_mode_errors
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 KAPPA, GAMMA, MODES, ERROR = ("learning_curve.kappa", "learning_curve.gamma_overlap", "learning_curve.mode_errors",
                               "learning_curve.error")
@@ -42,10 +42,6 @@ def z_family(n_comparisons: int) -> float:
     """Standard errors allowed per comparison so that n independent two-sided comparisons of a correct
     formula all pass with probability >= 1 - FAMILY_ALPHA (Bonferroni)."""
     return float(stats.norm.isf(FAMILY_ALPHA / (2 * n_comparisons)))
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 # spectra for the high-precision claims: a power law with multiplicities (sphere-like levels), and
@@ -95,14 +91,14 @@ def _precision_errors(name, mp_fn, power_exp):
        method="high-precision", results=[KAPPA])
 def _kappa_mp():
     worst, n = _precision_errors(KAPPA, lc.kappa_mp, 1)
-    return _bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
+    return bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
 
 
 @claim("learning_curve.gamma_overlap.mpmath", "gamma_overlap equals its mpmath twin within 32 M u/(1 - gamma)^2",
        method="high-precision", results=[GAMMA])
 def _gamma_mp():
     worst, n = _precision_errors(GAMMA, lc.gamma_mp, 2)
-    return _bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
+    return bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
 
 
 @claim("learning_curve.mode_errors.mpmath",
@@ -111,14 +107,14 @@ def _gamma_mp():
        method="high-precision", results=[MODES])
 def _modes_mp():
     worst, n = _precision_errors(MODES, lc.mode_errors_mp, 2)
-    return _bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
+    return bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
 
 
 @claim("learning_curve.error.mpmath", "E_g with noise equals its mpmath twin within 32 M u/(1 - gamma)^2",
        method="high-precision", results=[ERROR])
 def _error_mp():
     worst, n = _precision_errors(ERROR, lc.error_mp, 2)
-    return _bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
+    return bounded(worst, 1.0, f"{n} points; measured = max(relative error / bound)")
 
 
 # -- symbolic ----------------------------------------------------------------------------
@@ -199,7 +195,7 @@ def _ridge_slope():
                 slope = (k1 - k0) / r
                 worst = max(worst, float(abs(slope * (1 - lc.gamma_mp(L, Mm, P, 0)) - 1)))
     # O(r) curvature term (r = 1e-30 times kappa''/kappa' <= 1e6 here) plus 60-digit rounding over r
-    return _bounded(worst, 1e-20, "max |slope (1 - gamma(0)) - 1|")
+    return bounded(worst, 1e-20, "max |slope (1 - gamma(0)) - 1|")
 
 
 @claim("learning_curve.mode_errors.unit_at_zero",
@@ -286,7 +282,7 @@ def krr_mode_deviation(modes_fn=None):
        "P = 30 to 300, ridge 0 and > 0, noise 0 and 0.1, 120 trials) within z s.e. + E_g/P (z: Bonferroni, family-wise 1%)",
        method="simulation", results=[ERROR, KAPPA, GAMMA])
 def _krr_error():
-    return _bounded(krr_error_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P)")
+    return bounded(krr_error_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P)")
 
 
 @claim("learning_curve.mode_errors.krr_monte_carlo",
@@ -295,7 +291,7 @@ def _krr_error():
        "family-wise 1%)",
        method="simulation", results=[MODES])
 def _krr_modes():
-    return _bounded(krr_mode_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P)")
+    return bounded(krr_mode_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P)")
 
 
 # -- linear_teacher.risk ------------------------------------------------------------------------
@@ -339,7 +335,7 @@ def _isotropic_numeric():
             ref = ((1 - n / d) * np.sum(delta**2) + 0.2 * n / (d - n)) if n < d else 0.2 * d / (n - d)
             g = min(n, d) / max(n, d)
             worst = max(worst, abs(val - ref) / ref / (32 * d * UNIT / (1 - g) ** 2))
-    return _bounded(worst, 1.0, "measured = max(relative error / bound)")
+    return bounded(worst, 1.0, "measured = max(relative error / bound)")
 
 
 @claim("linear_teacher.risk.mpmath",
@@ -357,7 +353,7 @@ def _risk_mp():
             with mpmath.workdps(DPS):
                 g = lc.gamma_mp(list(map(mpmath.mpf, lam)), [mpmath.mpf(1)] * d, n, 0)
             worst = max(worst, abs(val - float(ref)) / float(ref) / (32 * d * UNIT / float(1 - g) ** 2))
-    return _bounded(worst, 1.0, "measured = max(relative error / bound)")
+    return bounded(worst, 1.0, "measured = max(relative error / bound)")
 
 
 LT_D, LT_NS, LT_SIGMA2, LT_TRIALS, LT_BIAS = 400, (100, 250, 600), 0.1, 60, 0.02
@@ -384,7 +380,7 @@ def linear_teacher_monte_carlo(trials: int = LT_TRIALS, seed: int = 21):
 def _risk_mc():
     Z = z_family(len(LT_NS))
     worst = max(abs(mean - th) / (Z * se + LT_BIAS * th) for _, th, mean, se in linear_teacher_monte_carlo())
-    return _bounded(worst, 1.0, "measured = max |MC - theory| / (z s.e. + 0.02 theory)")
+    return bounded(worst, 1.0, "measured = max |MC - theory| / (z s.e. + 0.02 theory)")
 
 
 _ = de  # the module registers linear_teacher.risk

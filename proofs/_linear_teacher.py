@@ -23,16 +23,12 @@ from numerics.simulate._linear_teacher import (
     linear_regression_descent,
 )
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 ESTIMATOR, SAMPLE_RISK, RISK_ISO = "linear_teacher.estimator", "linear_teacher.sample_risk", \
     "linear_teacher.risk_isotropic"
 UNIT = 2.0**-52
 Z_MAX = 4.0  # Monte Carlo: |mean - theory| <= 4 standard errors (two-sided p ~ 6e-5 per check)
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def _problem(n: int, d: int, seed: int):
@@ -125,7 +121,7 @@ def _mpmath_twins():
         rerr = abs(float(risk.evaluate(X=X, Sigma=Sigma, wT=wT, wS=wS)) - rref) / (scale**2 * np.linalg.norm(Sigma, 2))
         worst = max(worst, err / bound, rerr / bound)
         bound_used = max(bound_used, bound)
-    return _bounded(worst, 1.0, f"max error / (64 d cond(X) u), cond-scaled bounds up to {bound_used:.1e}")
+    return bounded(worst, 1.0, f"max error / (64 d cond(X) u), cond-scaled bounds up to {bound_used:.1e}")
 
 
 @claim("linear_teacher.risk_isotropic.mpmath",
@@ -141,7 +137,7 @@ def _iso_mp():
         ref = iso.mp(dps=30, **kw)
         val = float(iso.evaluate(**kw))
         worst = max(worst, abs(val - float(ref)) / max(abs(float(ref)), 1e-300))
-    return _bounded(worst, 8 * UNIT, f"{len(pts)} points, relative error")
+    return bounded(worst, 8 * UNIT, f"{len(pts)} points, relative error")
 
 
 # -- simulation ---------------------------------------------------------------------------
@@ -176,7 +172,7 @@ def _gradient_descent():
         rerr = abs(float(e @ Sigma @ e) - float(risk.evaluate(X=X, Sigma=Sigma, wT=wT, wS=wS)))
         worst = max(worst, err / bound, rerr / max(rbound, 64 * UNIT * scale**2))
         details.append(f"({n},{d}): {err:.1e}")
-    return _bounded(worst, 1.0, "error / (contraction^steps + rounding) bound; errors " + ", ".join(details))
+    return bounded(worst, 1.0, "error / (contraction^steps + rounding) bound; errors " + ", ".join(details))
 
 
 @functools.cache
@@ -216,4 +212,4 @@ def _monte_carlo():
         z = abs(mean - theory) / se
         worst = max(worst, z)
         details.append(f"(n={n},d={d}): {mean:.4f}±{se:.4f} vs {theory:.4f}")
-    return _bounded(worst, Z_MAX, "z = |MC - theory|/SE; " + "; ".join(details))
+    return bounded(worst, Z_MAX, "z = |MC - theory|/SE; " + "; ".join(details))

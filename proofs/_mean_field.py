@@ -17,13 +17,9 @@ import derive
 from numerics import _mean_field as mf
 from numerics.simulate._staircase_sgd import staircase_sgd
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 NAME = "mean_field.staircase"
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 @claim("mean_field.staircase.stein_reduction",
@@ -71,7 +67,7 @@ def _gradient_flow():
         e = np.zeros_like(x0)
         e[i] = h
         worst = max(worst, abs(-J * (risk(x0 + e) - risk(x0 - e)) / (2 * h) - drift[i]))
-    return _bounded(worst, 1e-7, "max over the 5J coordinates")
+    return bounded(worst, 1e-7, "max over the 5J coordinates")
 
 
 @claim("mean_field.staircase.exact_without_off_support",
@@ -82,7 +78,7 @@ def _exact_d3():
     a, W = rng.uniform(-1, 1, 6), rng.normal(0, 0.7, (6, 3))
     full = mf.full_particle_flow(a, W, 20.0, dt=0.1, every=50)
     red = mf.solve_staircase(20.0, dt=0.1, every=50, a0=a, W0=W, S0=np.zeros(6))
-    return _bounded(np.abs(full["fourier"] - red["fourier"]).max(), 1e-12)
+    return bounded(np.abs(full["fourier"] - red["fourier"]).max(), 1e-12)
 
 
 def _gap(d, seed, J=16, T=30.0):
@@ -102,7 +98,7 @@ def _gap(d, seed, J=16, T=30.0):
 def _reduction():
     g4 = np.mean([_gap(4, s) for s in range(3)])
     g8 = np.mean([_gap(8, s) for s in range(3)])
-    return _bounded(g8 / g4, 1 / 1.5, f"mean gap {g4:.2e} at d = 4, {g8:.2e} at d = 8")
+    return bounded(g8 / g4, 1 / 1.5, f"mean gap {g4:.2e} at d = 4, {g8:.2e} at d = 8")
 
 
 @claim("mean_field.staircase.risk_decreases",
@@ -131,7 +127,7 @@ def _particles():
     coarse = derive.get(NAME).evaluate(t=t, a_scale=1.0, s0=1.0)
     fine = mf.staircase_mean_field(t, J=256, dt=0.1)
     worst = max(float(np.abs(coarse[k] - fine[k]).max()) for k in ("c1", "c12", "c123", "risk"))
-    return _bounded(worst, 1e-4)
+    return bounded(worst, 1e-4)
 
 
 @claim("mean_field.staircase.vs_sgd",
@@ -144,4 +140,4 @@ def _vs_sgd():
                   ["fourier"][-1, 0] for s in range(seeds)])
     mfl = float(derive.get(NAME).evaluate(t=3.0, a_scale=1.0, s0=math.sqrt((d - 3) / d))["c1"])
     se = 1.2533 * F.std(ddof=1) / math.sqrt(seeds)
-    return _bounded(abs(np.median(F) - mfl), 4 * se + 1e-4, f"SGD median {np.median(F):.4f}, mean field {mfl:.4f}")
+    return bounded(abs(np.median(F) - mfl), 4 * se + 1e-4, f"SGD median {np.median(F):.4f}, mean field {mfl:.4f}")

@@ -17,16 +17,12 @@ import sympy as sp
 import derive
 from derive import _relu as rl
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 UNIT = 2.0**-52
 Z_MC = 4.5
 NAMES = ("relu.kappa0", "relu.kappa1", "relu.ntk", "relu.ntk_first_layer")
 RHOS = (-1.0, -0.999999, -0.7, -0.2, 0.0, 0.3, 0.8, 0.9999, 1.0)
-
-
-def _bounded(measured, bound, detail=""):
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 @claim("relu.kappa1.derivative", "d kappa_1/d rho = kappa_0 for unit inputs (rho = cos theta)",
@@ -87,7 +83,7 @@ def _quadrature():
             worst_k = max(worst_k, err)
             worst_mp = max(worst_mp, float(abs(res.mp(dps=30, **kw) - ref[name])) / 1e-25)
     worst = max(worst_k, worst_mp)
-    return _bounded(worst, 1.0, f"kernel error / bound {worst_k:.3g}, mpmath twin error / 1e-25 {worst_mp:.3g}")
+    return bounded(worst, 1.0, f"kernel error / bound {worst_k:.3g}, mpmath twin error / 1e-25 {worst_mp:.3g}")
 
 
 @functools.cache
@@ -121,4 +117,4 @@ def _empirical():
         z = np.abs(mean - theory_ntk(X, name)) / np.hypot(se, 1e-12 * np.abs(mean).max())
         if z.max() > worst:
             worst, where = float(z.max()), layers
-    return _bounded(worst, Z_MC, f"largest |z| {worst:.2f} ({where} layers)")
+    return bounded(worst, Z_MC, f"largest |z| {worst:.2f} ({where} layers)")

@@ -19,14 +19,10 @@ from scipy.integrate import solve_ivp
 import derive
 from derive import _single_index as si
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 UNIT = 2.0**-52
 Z = 4.0
-
-
-def _bounded(measured, bound, detail=""):
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 @claim("single_index.time_to_overlap.antiderivative",
@@ -83,7 +79,7 @@ def _time_precision():
             for x, y in ((v["t_esc"], ref["t_esc"]), (v["t_leading"], ref["t_leading"]),
                          (sv["steps"], sref["steps"]), (sv["eta"], sref["eta"])):
                 worst = max(worst, abs(float(x) - float(y)) / (64 * UNIT * abs(float(y))))
-    return _bounded(worst, 1.0, f"worst error / (64 u) {worst:.3g}")
+    return bounded(worst, 1.0, f"worst error / (64 u) {worst:.3g}")
 
 
 @claim("single_index.time_to_overlap.quadrature",
@@ -101,7 +97,7 @@ def _time_quad():
             q, err = quad(lambda x: 1.0 / (a * x ** (k - 1) * (1 - x * x)), m0, m, epsabs=0.0, epsrel=1e-13,
                           limit=200)
             worst = max(worst, abs(T - q) / (err + 16 * UNIT * abs(q)))
-    return _bounded(worst, 1.0, f"|t - quad| / (quad error + 16 u): {worst:.3g}")
+    return bounded(worst, 1.0, f"|t - quad| / (quad error + 16 u): {worst:.3g}")
 
 
 @claim("single_index.escape_time.leading",
@@ -142,7 +138,7 @@ def _relu_precision():
         ref = res.mp(dps=20, theta0=np.pi / 2, r0=1.0, u_norm=1.0, t=1.0)
     got = res.evaluate(theta0=np.pi / 2, r0=1.0, u_norm=1.0, t=1.0)
     worst = max(worst, abs(float(got["theta"]) - float(ref["theta"])), abs(float(got["r"]) - float(ref["r"])))
-    return _bounded(worst, 1e-10, f"max abs error {worst:.2g}")
+    return bounded(worst, 1e-10, f"max abs error {worst:.2g}")
 
 
 def relu_sgd_medians(eta: float, *, times=(1.0, 2.0), runs: int = 100, seed: int = 5, d: int = 512):
@@ -173,7 +169,7 @@ def _relu_sgd():
     z_th = np.abs(2 * th2 - th1 - ode["theta"]) / np.hypot(2 * sth2, sth1)
     z_r = np.abs(2 * r2 - r1 - ode["r"]) / np.hypot(2 * sr2, sr1)
     worst = float(max(z_th.max(), z_r.max()))
-    return _bounded(worst, Z, f"|z| theta {np.round(z_th, 2)}, r {np.round(z_r, 2)}; raw bias at eta = 5e-5: "
+    return bounded(worst, Z, f"|z| theta {np.round(z_th, 2)}, r {np.round(z_r, 2)}; raw bias at eta = 5e-5: "
                               f"theta {np.round(th1 - ode['theta'], 4)}")
 
 
@@ -203,5 +199,5 @@ def _drift_sgd():
     # and the noiseless k = 2 closed form (eta -> 0, a = 2 c_2^2 = 2) gives a lower-order check of overlap
     t0 = float(derive.get("single_index.time_to_overlap").evaluate(k=2, a=2.0, m0=0.2, m=0.7))
     bound = Z * se + (eta * d) ** 2 * t_ode
-    return _bounded(abs(med - t_ode), bound, f"SGD median {med:.4f} (se {se:.2g}), drift ODE {t_ode:.4f}, "
+    return bounded(abs(med - t_ode), bound, f"SGD median {med:.4f} (se {se:.2g}), drift ODE {t_ode:.4f}, "
                                             f"noiseless closed form {t0:.4f}")

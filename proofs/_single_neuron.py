@@ -17,7 +17,7 @@ import derive
 from derive import _single_neuron as sn
 from numerics.simulate._single_neuron import neuron_gradient_descent, neuron_gradient_flow
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 
 TRAJ, KERNEL, KD = "single_neuron.trajectory", "single_neuron.kernel", "single_neuron.kernel_distance"
 BETA_STAR = np.array([0.0, 1.0])
@@ -34,10 +34,6 @@ def start(beta0, delta, eta_w=1.0, eta_a=1.0, sign=1.0):
 # (beta0, delta, eta_w, eta_a): the notebook's App. Fig. 8 starts, both signs of delta, delta = 0, rates != 1
 CASES = [((x, y), d, ew, ea) for (x, y) in ((0.0, -1.0), (0.5, -0.5), (0.5, 0.5), (-1.0, 0.0))
          for d in (-2.0, -0.2, 0.0, 0.2, 2.0) for ew, ea in ((1.0, 1.0), (2.0, 0.5))]
-
-
-def _bounded(measured, bound, detail=""):
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 @functools.cache
@@ -61,7 +57,7 @@ def _vs_flow():
         got = derive.get(TRAJ).evaluate(a0=a0, w0=w0, beta_star=BETA_STAR, eta_w=ew, eta_a=ea, t=t)
         worst = max(worst, np.max(np.abs(got["a"] - tr.a)), np.max(np.abs(got["w"] - tr.w)))
         crossings += int(np.any(np.sign(tr.a) != np.sign(a0)))
-    return _bounded(worst, 1e-9, f"max abs deviation over {len(CASES)} starts; {crossings} with a crossing zero")
+    return bounded(worst, 1e-9, f"max abs deviation over {len(CASES)} starts; {crossings} with a crossing zero")
 
 
 @claim("single_neuron.trajectory.conserved",
@@ -75,7 +71,7 @@ def _conserved():
                                         t=np.linspace(0.0, 20.0, 41))
         dl = ew * got["a"] ** 2 - ea * np.sum(got["w"] ** 2, axis=-1)
         worst = max(worst, np.max(np.abs(dl - d)) / max(1.0, abs(d)))
-    return _bounded(worst, 1e-12, "max |delta(t) - delta(0)| / max(1, |delta|)")
+    return bounded(worst, 1e-12, "max |delta(t) - delta(0)| / max(1, |delta|)")
 
 
 @claim("single_neuron.trajectory.taylor_twin",
@@ -90,7 +86,7 @@ def _twin():
         worst = max(worst, abs(got["a"] - float(ref["a"])), max(abs(g - float(r)) for g, r in zip(got["w"], ref["w"])))
         if k == 0:  # (the twin integrates again: once is enough)
             worst = max(worst, abs(float(derive.get(KD).evaluate(**kw)) - float(derive.get(KD).mp(dps=30, **kw))))
-    return _bounded(worst, 1e-13, "max abs difference")
+    return bounded(worst, 1e-13, "max abs difference")
 
 
 @claim("single_neuron.trajectory.gradient_descent",

@@ -20,7 +20,7 @@ import derive
 from derive import _transfer as tr
 from numerics.simulate._mup_transfer import fresh_readout_losses, init_network, pretrain
 
-from ._claim import Evidence, claim
+from ._claim import Evidence, bounded, claim
 from ._learning_curve import z_family
 
 CHI, RHO, TIME, AUU, NTK = ("transfer.chi", "transfer.rho", "transfer.time_to_rho", "transfer.a_uu",
@@ -29,10 +29,6 @@ FT, FTD, FTM, FLOOR = ("transfer.finetune_loss", "transfer.finetune_loss_finite_
                        "transfer.infinite_richness_floor")
 UNIT = 2.0**-52
 GAMMAS = (0.0, 1e-9, 1e-3, 0.5, 1.0, 4.0, 100.0)
-
-
-def _bounded(measured: float, bound: float, detail: str = "") -> Evidence:
-    return Evidence(bool(measured <= bound), float(measured), float(bound), detail)
 
 
 def _all_zero(exprs, detail: str) -> Evidence:
@@ -189,7 +185,7 @@ def network_deviation(rho_fn=None):
        method="simulation", results=[RHO, AUU, NTK, CHI, TIME])
 def _network():
     # RK4 with dt = 2e-3 on rates up to 2 s (1 + gamma1) ~ 40: global error ~ t L (L dt)^4 / 120 ~ 1e-6 at most
-    return _bounded(network_deviation(), 1e-6, "measured = max absolute deviation over times, gamma1 and quantities")
+    return bounded(network_deviation(), 1e-6, "measured = max absolute deviation over times, gamma1 and quantities")
 
 
 # -- fine-tuning loss ---------------------------------------------------------------------------
@@ -257,7 +253,7 @@ def _finite_mp():
                 om = float(1 - g) if g < 1 else 1.0
                 err = abs(val - float(ref)) / float(ref) if ref != 0 else abs(val)
                 worst = max(worst, err / (64 * UNIT / om**2))
-    return _bounded(worst, 1.0, "measured = max(relative error / bound)")
+    return bounded(worst, 1.0, "measured = max(relative error / bound)")
 
 
 @claim("transfer.finetune_loss_multispike.limit",
@@ -326,7 +322,7 @@ def end_to_end_deviation(loss_fn=None):
        "within z s.e. + L/P2 (40 trials per case, z Bonferroni at 1%)",
        method="simulation", results=[FTD, FT, CHI])
 def _end_to_end():
-    return _bounded(end_to_end_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P2)")
+    return bounded(end_to_end_deviation(), 1.0, "measured = max |MC - theory| / (z s.e. + theory/P2)")
 
 
 @claim("transfer.infinite_richness_floor.projection",
