@@ -177,6 +177,7 @@ def _trees(draw, depth=4):
 @settings(max_examples=40, deadline=None)
 @given(_trees(), _trees(), st.floats(-2, 2), st.floats(-2, 2))
 @example(sp.sin(x + y) * sp.cos(x + y), sp.sin(x + y) ** 2, 0.3, -0.7)
+@example(x / (2 + y**2), sp.sin(x) / (2 + y**2), 0.3, 0.5)  # a shared denominator is named and used
 @example(sp.exp(-sp.exp(-sp.Integer(4))), sp.exp(-sp.exp(-sp.exp(-sp.Integer(4)) ** 2) ** 2), 0.0, 0.0)
 def test_cse_block_computes_the_expressions_and_names_only_repeats(e1, e2, xv, yv):
     """The emitted statements evaluate (in plain Python) to the expressions themselves, each name
