@@ -159,9 +159,13 @@ def plan(result: Result, axes: Mapping[str, object], zip_axes: Sequence[Sequence
     return Plan(result.name, tuple(dims), fixed, vectors, chunk_shape(shape, chunk_points))
 
 
-def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...],
-                   device: str = "cpu") -> tuple[dict[str, np.ndarray], int]:
-    """Outputs over one chunk (points outside the domain NaN) and the number of such points."""
+def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...], device: str = "cpu",
+                   out: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], int]:
+    """Outputs over one chunk (points outside the domain NaN) and the number of such points.
+
+    ``out`` (generated kernels on the CPU only): a C-contiguous float64 buffer of shape
+    ``(n_outputs,) + block shape`` that receives the values; the outputs are then its views.
+    """
     nd = len(plan.dims)
     shape = tuple(s.stop - s.start for s in block)
     args: dict[str, np.ndarray] = {}
@@ -192,8 +196,11 @@ def evaluate_block(result: Result, plan: Plan, block: tuple[slice, ...],
         nbad = None
     else:
         arrays = [args[p.name] for p in result.scalar_params]
-        vals, nbad = result.device_kernel(device)(*arrays,
-                                                  vectors=[plan.vectors[p.name] for p in result.vector_params])
+        vectors = [plan.vectors[p.name] for p in result.vector_params]
+        if out is None:
+            vals, nbad = result.device_kernel(device)(*arrays, vectors=vectors)
+        else:
+            vals, nbad = result.kernel(*arrays, vectors=vectors, out=out)
         outs = {}
         for name, v in zip(result.output_names, vals):
             if valid is not None:

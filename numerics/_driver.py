@@ -205,17 +205,28 @@ def layout(arrays: list[np.ndarray]) -> tuple[tuple[int, ...], list[np.ndarray],
     return shape, bases, strides
 
 
-def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int) -> tuple[np.ndarray, int]:
+def run(module, arrays: list[np.ndarray], vectors: list[np.ndarray], nout: int,
+        out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Evaluate a kernel module over the broadcast of ``arrays``.
 
     Returns ``(values, nbad)``: ``values`` has shape ``(nout,) + shape`` and
-    ``nbad`` counts the points where some output is NaN.
+    ``nbad`` counts the points where some output is NaN. ``out``, if given, is a
+    C-contiguous float64 array of ``nout`` times the broadcast size that receives the
+    values (``values`` is then a view of it): a streamed sweep evaluates straight into
+    the buffer it writes to disk.
     """
     shape, bases, strides = layout(arrays)
     full = shape if shape else (1,)
     inner = full[-1]
     nouter = int(np.prod(full[:-1], dtype=np.int64))
-    out = np.empty((nout, nouter, inner), dtype=np.float64)
+    if out is None:
+        out = np.empty((nout, nouter, inner), dtype=np.float64)
+    else:
+        if out.dtype != np.float64 or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError("out: must be a writable C-contiguous float64 array")
+        if out.size != nout * nouter * inner:
+            raise ValueError(f"out: must hold {nout} x {nouter * inner} values, has {out.size}")
+        out = out.reshape((nout, nouter, inner))
     if not out.size:
         return out.reshape((nout,) + shape), 0
     # few outer rows (a 1-D grid has one): cut the last axis into chunks so that the work spreads

@@ -64,9 +64,10 @@ class Kernel:
     def nout(self) -> int:
         return len(self.spec.outputs)
 
-    def __call__(self, *arrays, vectors=()):
-        """Evaluate over the broadcast of ``arrays``; returns ``(values, nan_count)``."""
-        return _driver.run(self.module, list(arrays), list(vectors), self.nout)
+    def __call__(self, *arrays, vectors=(), out=None):
+        """Evaluate over the broadcast of ``arrays``; returns ``(values, nan_count)``
+        (``out``: an optional buffer for the values, see :func:`numerics._driver.run`)."""
+        return _driver.run(self.module, list(arrays), list(vectors), self.nout, out=out)
 
 
 def _write_once(path: Path, text: str) -> None:

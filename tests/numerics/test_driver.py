@@ -259,3 +259,21 @@ def test_threaded_split_equals_one_thread(kern, monkeypatch, shape):
     one, nbad1 = kern(xa, 1.5, 0.0)
     np.testing.assert_array_equal(vals, one)
     assert nbad == nbad1 == np.count_nonzero(xa < 0)
+
+
+def test_values_land_in_a_given_buffer(kern):
+    xa, ya, za = filled((3, 1, 1)), filled((1, 4, 1)), filled((1, 1, 700))
+    expected, nbad = kern(xa, ya, za)
+    buf = np.full(2 * 3 * 4 * 700, -1.0)
+    got, nbad_out = kern(xa, ya, za, out=buf)
+    assert np.shares_memory(got, buf) and nbad_out == nbad
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(buf.reshape(got.shape), expected)
+
+
+@pytest.mark.parametrize("bad, message", [(np.zeros(7), "must hold 2 x 4 values"),
+                                          (np.zeros(8, dtype=np.float32), "must be a writable C-contiguous float64"),
+                                          (np.zeros(16)[::2], "must be a writable C-contiguous float64")])
+def test_a_wrong_buffer_is_refused(kern, bad, message):
+    with pytest.raises(ValueError, match=f"out: {message}"):
+        kern(filled((4,)), 0.0, 0.0, out=bad)
