@@ -6,7 +6,8 @@ r"""Generalization error of the interpolating diagonal network in the proportion
 the per-coordinate error ``eps = ||beta_hat - beta*||^2 / d`` (the test MSE for x ~ N(0, I/d);
 multiply by d for x ~ N(0, I)).
 
-The richer pretrain -> fine-tune call is :func:`finetune_generalization_error` (Python only):
+The richer pretrain -> fine-tune call is :func:`finetune_generalization_error` (public as
+``derive.diagonal.finetune_generalization_error``):
 teacher groups OV / NEW / PT-only / NONE (research note §2.2) with the per-group fine-tuning
 scale of ``diagonal.kappa_ft_merged`` (protocol ``"merged"``) or ``diagonal.kappa_ft_readout_reset``
 (protocol ``"readout_reset"``, only at gamma = 0, where the Bregman centre is 0).
