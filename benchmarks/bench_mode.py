@@ -23,7 +23,8 @@ Baselines (same grid, same formula: the stable decaying-exponential form of
         ``da/dt = sqrt(lam^2 + 4 a^2) (s - a)``, on a sample of grid points.
 
 Also: (v) compile time of a fresh ~1000-operation kernel (own cache directory, in a
-subprocess); (vi) cold start from the on-disk cache (new interpreters); (vii) an
+subprocess; the library default takes the LLVM route for kernels this large, see
+``numerics._llvm_kernel``, and the same kernel through Numba is shown beside it); (vi) cold start from the on-disk cache (new interpreters); (vii) an
 exp/SVML experiment. Throughput is the median over ``--repeats`` of
 ``time.perf_counter`` timings after a warm-up call; every Numba function is
 compiled (or loaded) before it is timed. Ratios are medians of per-repeat ratios
@@ -398,7 +399,8 @@ for seed in SEEDS:
     v = res.evaluate(x0=0.1, x1=0.2, x2=0.3, x3=0.4)
     out["runs"].append({"seed": seed, "ops": int(sp.count_ops(expr)), "build_expr_s": build, "kernel_s": total,
                         "numba_compile_s": numba_s, "numba_per_function_s": per, "codegen_and_import_s": total - numba_s,
-                        "source_lines": sum(1 for _ in open(kern.path)), "value": float(v)})
+                        "source_lines": sum(1 for _ in open(kern.path)), "value": float(v),
+                        "backend": getattr(kern.module, "backend", "numba")})
     print(json.dumps(out), flush=True)
 if SCALING:  # the library's stable rewrite alone (numerics._codegen._stable: expm1_opt, log1p_opt) vs size
     from numerics._codegen import _stable
@@ -437,14 +439,15 @@ def bench_compile(target_ops: int, timeout: float) -> dict:
     Each interpreter gets its own fresh LAZYRICH_CACHE_DIR. The default run is killed after ``timeout`` s.
     """
     out = {}
-    for label, kw, seeds, scaling, limit in (
-            ("default", "", (0,), (), timeout),
-            ("rewrite_false", "rewrite=False", (0, 1), (100, 200, 400), 900.0)):
+    for label, kw, seeds, scaling, limit, extra_env in (
+            ("default", "", (0,), (), timeout, {}),
+            ("numba_route", "", (0,), (), timeout, {"LAZYRICH_LLVM_KERNELS": "0"}),
+            ("rewrite_false", "rewrite=False", (0, 1), (100, 200, 400), 900.0, {})):
         tmp = tempfile.mkdtemp(prefix="lazyrich-bench-compile-")
         try:
             src = (COMPILE_SRC.replace("SEEDS", repr(tuple(seeds))).replace("TARGET", str(target_ops))
                    .replace("**KW", kw).replace("SCALING", repr(tuple(scaling))))
-            wall, res, timed_out = run_py_partial(src, fresh_env(tmp), limit)
+            wall, res, timed_out = run_py_partial(src, {**fresh_env(tmp), **extra_env}, limit)
             res = res or {"runs": []}
             res.update(wall_s=wall, timed_out=timed_out, limit_s=limit)
             out[label] = res
@@ -826,6 +829,10 @@ def main(argv=None) -> int:
         else:
             lines.append((f"compile, fresh {args.compile_ops}-op kernel, library default",
                           f"> {cd['limit_s']:.0f} s", "< 1 s", st("compile", False)))
+        if comp["numba_route"]["runs"]:
+            cn = comp["numba_route"]["runs"][0]
+            lines.append(("  same kernel through Numba (diagnostic)", f"{cn['kernel_s']:.3g} s", "-",
+                          f"({cn['kernel_s'] / cd['runs'][0]['kernel_s']:.1f}x)" if cd["runs"] else ""))
         if cf["runs"]:
             c1 = cf["runs"][0]
             lines.append((f"  same, Result(..., rewrite=False) (diagnostic)", f"{c1['kernel_s']:.3g} s", "< 1 s",
@@ -863,6 +870,7 @@ def main(argv=None) -> int:
         print("\n(v) compile of a fresh random kernel (4 symbols, exp/sqrt/log1p of polynomials, CSE; "
               "own LAZYRICH_CACHE_DIR)")
         for label, c in (("library default (rewrite=True: expm1/log1p rewriting, then CSE)", comp["default"]),
+                         ("the same through Numba (LAZYRICH_LLVM_KERNELS=0)", comp["numba_route"]),
                          ("Result(..., rewrite=False) (CSE only)", comp["rewrite_false"])):
             print(f"  {label}: fresh interpreter, wall {c['wall_s']:.1f} s"
                   + (f", KILLED after {c['limit_s']:.0f} s (still inside result.kernel)" if c["timed_out"] else ""))
@@ -871,8 +879,9 @@ def main(argv=None) -> int:
             for k, r in enumerate(c["runs"]):
                 tag = "first kernel in the process" if k == 0 else "second kernel, same process"
                 per = ", ".join(f"{n} {v:.2f} s" for n, v in r["numba_per_function_s"].items())
-                print(f"    seed {r['seed']} ({tag}): count_ops {r['ops']}, result.kernel {r['kernel_s']:.2f} s = "
-                      f"Numba compile {r['numba_compile_s']:.2f} s ({per}) + codegen/write/import "
+                print(f"    seed {r['seed']} ({tag}): count_ops {r['ops']}, {r.get('backend', 'numba')} route, "
+                      f"result.kernel {r['kernel_s']:.2f} s = Numba compile {r['numba_compile_s']:.2f} s ({per}) + "
+                      f"codegen/write/import{'/LLVM' if r.get('backend') == 'llvm' else ''} "
                       f"{r['codegen_and_import_s']:.2f} s ({r['source_lines']} source lines)")
             if c.get("rewrite_scaling"):
                 sc = ", ".join(f"{n} ops {s_:.2f} s" for n, s_ in c["rewrite_scaling"])

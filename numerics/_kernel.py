@@ -23,6 +23,7 @@ import numpy as np
 from . import _driver, _ieee_math
 from ._cache import cache_dir
 from ._codegen import KernelSpec, generate_source
+from ._llvm_module import llvm_module, wants_llvm
 
 _LOCK = threading.Lock()
 _LOADED: dict[str, "Kernel"] = {}
@@ -70,13 +71,13 @@ class Kernel:
         return _driver.run(self.module, list(arrays), list(vectors), self.nout, out=out)
 
 
-def _write_once(path: Path, text: str) -> None:
+def _write_once(path: Path, text: str | bytes) -> None:
     # An existing file is never rewritten: Numba keys its cache on the file's
     # modification time, and another process may be importing it right now.
     if path.exists():
         return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".py")
-    with os.fdopen(fd, "w") as fh:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as fh:
         fh.write(text)
     os.chmod(tmp, 0o644)  # mkstemp makes 0600; a shared cache must be readable by others
     os.replace(tmp, path)
@@ -116,7 +117,13 @@ def kernel_path(spec: KernelSpec) -> Path:
 
 
 def compile_kernel(spec: KernelSpec) -> Kernel:
-    """Generate (if needed), import and compile (or load from Numba's cache) the kernel for ``spec``."""
+    """Generate (if needed), import and compile (or load from Numba's cache) the kernel for ``spec``.
+
+    A large plain kernel (:mod:`numerics._llvm_module`) is compiled from the same source
+    straight to machine code, with its grid driver, by :mod:`numerics._llvm_kernel` (the
+    same values bit for bit; seconds less to compile); anything that backend does not
+    translate is compiled by Numba.
+    """
     digest = spec.digest()
     with _LOCK:
         if digest in _LOADED:
@@ -124,6 +131,9 @@ def compile_kernel(spec: KernelSpec) -> Kernel:
         path = cache_dir() / f"{spec.module_stem(digest)}.py"
         if not path.exists():
             _write_once(path, generate_source(spec))
-        kern = Kernel(spec, path, _import(path))
+        module = None
+        if wants_llvm(spec):
+            module = llvm_module(path, spec, _write_once)
+        kern = Kernel(spec, path, module if module is not None else _import(path))
         _LOADED[digest] = kern
         return kern

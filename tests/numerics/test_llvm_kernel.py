@@ -1,0 +1,156 @@
+"""The LLVM route for large kernels: the Numba kernel's values bit for bit, its cache, its fallbacks.
+
+Each comparison compiles the same spec twice into separate caches: with
+``LAZYRICH_LLVM_KERNELS=1`` (the LLVM route whatever the size) and ``=0`` (Numba),
+and evaluates both over the same grid, special values included.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import random
+
+import numpy as np
+import pytest
+import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
+
+import numerics._kernel as kernel_module
+from numerics import CACHE_ENV_VAR, Implicit, KernelSpec, compile_kernel
+from numerics import _llvm_kernel, _llvm_module
+from numerics._llvm_module import ENV_VAR, MIN_OPERATIONS, operation_count, wants_llvm
+
+x, y = sp.symbols("x y", real=True)
+
+FUNCTIONS = (
+    sp.exp(x) + expm1(y), sp.log(x) - log1p(y), sp.sqrt(x) * sp.sin(y) / sp.cos(x), sp.tan(x) + sp.atan(y),
+    sp.asin(y / 4) + sp.acos(y / 4) + sp.atan2(x, y), sp.sinh(y) * sp.cosh(x) - sp.tanh(y),
+    sp.asinh(x) + sp.acosh(x + 1) + sp.atanh(y / 4), sp.erf(x) - sp.erfc(y) + sp.Abs(y),
+    x**2 + y**3 - x**5 * y**-2 + x**-1 + (x + y)**7 + x**0.5 + x**y + x**sp.Rational(1, 3),
+    sp.log(x, 2) + sp.log(y, 10) + sp.pi * x - sp.E,
+)
+PIECEWISE = (
+    sp.Piecewise((x * y, (x < y) & (y <= 2)), (x - y, (x > 1) | sp.Eq(y, 0)), (sp.oo, sp.Ne(x, 3)), (0, True)),
+    sp.Piecewise((1, sp.Eq(x, 0)), (sp.sin(x) / x, True)),
+)
+XS = np.array([-math.inf, -3.0, -1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 2.0, 3.0, 7.5, 1e300, math.inf, math.nan])
+YS = np.concatenate([XS, np.random.default_rng(0).uniform(-4, 4, 37)])
+
+
+def both(tmp_path, monkeypatch, spec):
+    """(LLVM kernel, Numba kernel) of ``spec``, each compiled into its own fresh cache."""
+    out = []
+    for setting in ("1", "0"):
+        monkeypatch.setenv(ENV_VAR, setting)
+        monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / f"cache{setting}"))
+        monkeypatch.setattr(kernel_module, "_LOADED", {})
+        out.append(compile_kernel(spec))
+    assert getattr(out[0].module, "backend", None) == "llvm" and getattr(out[1].module, "backend", None) is None
+    return out
+
+
+def assert_same(a, b):
+    """Bitwise equality, NaN where NaN (any payload)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    assert same.all(), f"{(~same).sum()} differences, e.g. {a[~same][:3]} vs {b[~same][:3]}"
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_every_function_and_power_equals_numba_bit_for_bit(tmp_path, monkeypatch):
+    fast, ref = both(tmp_path, monkeypatch, KernelSpec("llvm_functions", (x, y), FUNCTIONS))
+    got, nbad = fast(XS[:, None], YS)
+    want, nbad_ref = ref(XS[:, None], YS)
+    assert nbad == nbad_ref > 0
+    assert_same(got, want)
+    assert fast.scalar(0.5, 2.0) == ref.scalar(0.5, 2.0)
+
+
+def test_piecewise_and_comparisons_equal_numba_bit_for_bit(tmp_path, monkeypatch):
+    fast, ref = both(tmp_path, monkeypatch, KernelSpec("llvm_piecewise", (x, y), PIECEWISE))
+    assert_same(fast(XS[:, None], YS)[0], ref(XS[:, None], YS)[0])
+    assert fast.scalar(0.0, 1.0) == (0.0, 1.0)
+
+
+def random_expression(seed: int, ops: int) -> sp.Expr:
+    """Sums of products of exp/sqrt/log1p of random polynomials in x, y (as in benchmarks/bench_mode)."""
+    rng = random.Random(seed)
+
+    def poly():
+        return sum(sp.Rational(rng.randint(-9, 9), rng.randint(1, 9)) * rng.choice([x, y, x * y, x**2])
+                   for _ in range(3)) + rng.randint(1, 5)
+
+    e = sp.Integer(0)
+    while sp.count_ops(e) < ops:
+        f = rng.choice((lambda p: sp.exp(p / 8), lambda p: sp.sqrt(1 + p**2), lambda p: log1p(p**2)))
+        e += sp.Rational(rng.randint(1, 9), rng.randint(1, 9)) * f(poly()) * f(poly())
+    return e
+
+
+def test_a_large_kernel_takes_the_llvm_route_by_default_and_is_thread_count_independent(tmp_path, monkeypatch):
+    expr = random_expression(1, 2 * MIN_OPERATIONS)
+    spec = KernelSpec("llvm_large", (x, y), (expr,))
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "default"))
+    monkeypatch.setattr(kernel_module, "_LOADED", {})
+    k = compile_kernel(spec)
+    assert k.module.backend == "llvm"
+    xs, ys = np.linspace(-2, 2, 300)[:, None], np.linspace(-1, 3, 401)
+    values = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("LAZYRICH_THREADS", threads)
+        values[threads] = k(xs, ys)[0]
+    assert_same(values["1"], values["2"])
+    ref = sp.lambdify((x, y), expr, modules="mpmath")
+    for i, j in [(0, 0), (150, 200), (299, 400)]:
+        exact = float(ref(float(xs[i, 0]), float(ys[j])))
+        assert math.isclose(values["1"][0, i, j], exact, rel_tol=1e-12)
+
+
+def test_a_second_process_loads_the_object_without_translating(tmp_path, monkeypatch):
+    spec = KernelSpec("llvm_cached", (x, y), (sp.exp(x) * sp.sqrt(y),))
+    monkeypatch.setenv(ENV_VAR, "1")
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(kernel_module, "_LOADED", {})
+    first = compile_kernel(spec)
+    obj = _llvm_kernel.object_path(first.path)
+    assert obj.exists() and obj.read_bytes()
+
+    def refuse(*a, **k):
+        raise AssertionError("translated again")
+
+    monkeypatch.setattr(_llvm_module, "translate", refuse)
+    monkeypatch.setattr(_llvm_module, "compile_object", refuse)
+    monkeypatch.setattr(kernel_module, "_LOADED", {})  # as a new process: the module and object files only
+    again = compile_kernel(spec)
+    assert again.module.backend == "llvm" and again.scalar(1.0, 4.0) == first.scalar(1.0, 4.0) == 2 * math.e
+
+
+def test_what_the_llvm_route_does_not_translate_is_compiled_by_numba(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "1")
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(kernel_module, "_LOADED", {})
+    k = compile_kernel(KernelSpec("llvm_gamma", (x,), (sp.gamma(x) + sp.Max(x, 1),)))  # max(): not translated
+    assert getattr(k.module, "backend", None) is None and k.scalar(3.0) == 5.0
+    u = sp.Symbol("u", real=True)
+    assert not wants_llvm(KernelSpec("llvm_root", (y,), (u,), implicit=Implicit(u, u**3 - y, 0, sp.Max(1, y))))
+    fn = ast.parse("def _scalar(x):\n    for i in range(3):\n        x = x + 1\n    return x\n").body[0]
+    with pytest.raises(_llvm_kernel.Unsupported, match="statement For"):
+        _llvm_kernel.translate(fn, 1, "f")
+
+
+def test_small_kernels_stay_with_numba_and_the_setting_is_checked(tmp_path, monkeypatch):
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setattr(kernel_module, "_LOADED", {})
+    assert getattr(compile_kernel(KernelSpec("llvm_small", (x,), (sp.exp(x),))).module, "backend", None) is None
+    monkeypatch.setenv(ENV_VAR, "yes")
+    with pytest.raises(ValueError, match=f"{ENV_VAR}: must be 0 or 1"):
+        wants_llvm(KernelSpec("llvm_small", (x,), (sp.exp(x),)))
+
+
+def test_operation_count_counts_operations_calls_and_branches():
+    fn = ast.parse("def f(a, b):\n    c = -a * b + math.exp(a)\n    return c if a < b else 1.0\n").body[0]
+    assert operation_count(fn) == 6  # neg, *, +, call, compare, if-else
