@@ -283,8 +283,7 @@ time_to_learn = register(Result(
     params=[P_LAM, P_S, P_A0, P_AF],
     expr=TIME_DISPLAY, output="t", output_latex=r"t_{a_0 \to a_f}",
     definitions=((K, sp.sqrt(lam**2 + 4 * s**2)),),
-    kernel_exprs=[_time_kernel(lam, s, a0, P_AF.symbol)[1]],
-    kernel_locals=_time_kernel(lam, s, a0, P_AF.symbol)[0],
+    kernel=lambda: (lambda built: (built[0], [built[1]]))(_time_kernel(lam, s, a0, P_AF.symbol)),
     rewrite=False,
     # the twin evaluates the same uniform form at high precision; the claims check it
     # independently (it inverts the mode, and it is the quadrature of dt = da/adot)

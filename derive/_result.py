@@ -6,8 +6,11 @@ A :class:`Result` holds
   domains, LaTeX names) and cross-parameter constraints;
 * the expression as a reader should see it (``.expr``; ``.definitions`` are the
   auxiliary quantities that ``.latex()`` prints after "where"), and, where it
-  differs, the numerically stable form that is compiled (``kernel_exprs``), or an
-  implicit equation solved inside the kernel (``implicit``);
+  differs, the numerically stable form that is compiled (``kernel_exprs``, with
+  ``kernel_locals`` computed first; or ``kernel=`` a function returning
+  ``(kernel_locals, kernel_exprs)``, called on the first compile, for a stable form
+  costly to build in SymPy), or an implicit equation solved inside the kernel
+  (``implicit``);
 * its conditions of validity and its source (``.conditions``, ``.source``,
   ``.citation`` as BibTeX);
 * its compiled kernel (made on first use, cached on disk), evaluated over NumPy
@@ -109,6 +112,7 @@ class Result:
         helpers: Sequence[tuple[str, tuple, tuple, sp.Expr]] = (),
         kernel_locals: Sequence[tuple[sp.Symbol, sp.Expr]] = (),
         evaluator: Callable[..., object] | None = None,
+        kernel: Callable[[], tuple[Sequence[tuple[sp.Symbol, sp.Expr]], Sequence[sp.Expr]]] | None = None,
     ):
         if outputs is None:
             if expr is None:
@@ -130,6 +134,9 @@ class Result:
         self._rewrite = rewrite
         self._helpers = tuple((h, tuple(a), tuple(loc), e) for h, a, loc, e in helpers)
         self._kernel_locals = tuple(kernel_locals)
+        if kernel is not None and (kernel_exprs is not None or kernel_locals):
+            raise ValueError(f"{name}: give kernel= or kernel_exprs=/kernel_locals=, not both")
+        self._kernel_builder = kernel
         self._evaluator = evaluator
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
@@ -211,6 +218,10 @@ class Result:
     def kernel_spec(self) -> KernelSpec:
         if self._evaluator is not None:
             raise NotImplementedError(f"{self.name}: evaluated by a hand-written evaluator, not a generated kernel")
+        if self._kernel_builder is not None:  # built on first use: importing the model stays cheap
+            built_locals, built_exprs = self._kernel_builder()
+            self._kernel_locals, self._kernel_exprs = tuple(built_locals), tuple(built_exprs)
+            self._kernel_builder = None
         exprs = self._kernel_exprs if self._kernel_exprs is not None else tuple(
             self._substitute(o.expr) for o in self.outputs)
         return KernelSpec(

@@ -21,10 +21,10 @@ refuse to return them.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 
 DRIVER_VERSION = "7"
@@ -151,7 +151,20 @@ def threads() -> int:
         if not env.isdigit() or int(env) < 1:
             raise ValueError(f"{THREADS_ENV_VAR}: must be a positive integer, got {env!r}")
         return int(env)
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
+    return max(1, _numba_threads())
+
+
+def _numba_threads() -> int:
+    """Numba's thread count, without importing Numba when nothing else has (a process whose
+    kernels are all on the LLVM route never needs it): its setting, else its default, the CPUs
+    this process may run on."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return int(numba.config.NUMBA_NUM_THREADS)
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if env:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 _POOL: ThreadPoolExecutor | None = None

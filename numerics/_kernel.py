@@ -37,8 +37,18 @@ class Kernel:
 
     @property
     def scalar(self):
-        """The njit-compiled scalar kernel."""
-        return self.module.kernel
+        """The njit-compiled scalar kernel (callable from other Numba code). For a kernel on the
+        LLVM route (:mod:`numerics._llvm_module`) Numba compiles it from the same source on first
+        use; its own compiled point function is ``module.point``."""
+        kern = getattr(self.module, "kernel", None)
+        if kern is None:
+            import numba
+
+            nx, nout = len(self.spec.scalars), len(self.spec.outputs)
+            ret = "float64" if nout == 1 else f"UniTuple(float64, {nout})"
+            sig = f"{ret}({', '.join(['float64'] * nx)})"
+            kern = self.module.kernel = numba.njit(sig, error_model="numpy")(self.module._scalar)
+        return kern
 
     @property
     def python(self):
@@ -119,10 +129,10 @@ def kernel_path(spec: KernelSpec) -> Path:
 def compile_kernel(spec: KernelSpec) -> Kernel:
     """Generate (if needed), import and compile (or load from Numba's cache) the kernel for ``spec``.
 
-    A large plain kernel (:mod:`numerics._llvm_module`) is compiled from the same source
+    A plain scalar kernel (:mod:`numerics._llvm_module`) is compiled from the same source
     straight to machine code, with its grid driver, by :mod:`numerics._llvm_kernel` (the
-    same values bit for bit; seconds less to compile); anything that backend does not
-    translate is compiled by Numba.
+    same values bit for bit; a fraction of the compile time); anything that backend does
+    not translate is compiled by Numba.
     """
     digest = spec.digest()
     with _LOCK:

@@ -49,7 +49,7 @@ import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
 #: bumps when the translation changes (part of the object file's name)
-LLVM_BACKEND_VERSION = "1"
+LLVM_BACKEND_VERSION = "2"
 
 _DOUBLE = ir.DoubleType()
 _BOOL = ir.IntType(1)
@@ -123,8 +123,28 @@ class _Translator:
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.IfExp):
+            # real branches, as Numba evaluates them: the side not taken may hold a costly call
+            # (LLVM's CFG simplification turns cheap ones into a select)
             cond = self.boolean(self.expr(node.test))
-            return self.b.select(cond, self.value(self.expr(node.body)), self.value(self.expr(node.orelse)))
+            then_bb, else_bb = self.b.append_basic_block("if.then"), self.b.append_basic_block("if.else")
+            merge = self.b.append_basic_block("if.end")
+            self.b.cbranch(cond, then_bb, else_bb)
+            ends = []
+            for bb, side in ((then_bb, node.body), (else_bb, node.orelse)):
+                self.b.position_at_end(bb)
+                v = self.value(self.expr(side))
+                ends.append((v, self.b.block))
+                self.b.branch(merge)
+            self.b.position_at_end(merge)
+            phi = self.b.phi(_DOUBLE)
+            for v, bb in ends:
+                phi.add_incoming(v, bb)
+            return phi
+        if isinstance(node, ast.Subscript):
+            seq = self.expr(node.value)
+            if isinstance(seq, list) and isinstance(node.slice, ast.Constant) and type(node.slice.value) is int:
+                return seq[node.slice.value]
+            raise Unsupported(f"subscript {ast.unparse(node)}")
         if isinstance(node, ast.Compare):
             return self.compare(node)
         if isinstance(node, ast.BoolOp):
@@ -179,6 +199,13 @@ class _Translator:
         if node.keywords:
             raise Unsupported("keyword arguments")
         args = [self.expr(a) for a in node.args]
+        if isinstance(f, ast.Name) and f.id in ("max", "min") and len(args) >= 2:
+            # numba.cpython.builtins.do_minmax: acc = v if v > acc else acc (ordered), left to right
+            pred = ">" if f.id == "max" else "<"
+            acc = self.value(args[0])
+            for v in map(self.value, args[1:]):
+                acc = self.b.select(self.b.fcmp_ordered(pred, v, acc), v, acc)
+            return acc
         if isinstance(f, ast.Name) and f.id == "abs" and len(args) == 1:
             name = "fabs"
         elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "math":
@@ -219,26 +246,70 @@ def scalar_function(source: str, name: str = "_scalar") -> ast.FunctionDef:
     raise Unsupported(f"no function {name}")
 
 
-def _body(builder: ir.IRBuilder, module: ir.Module, fn: ast.FunctionDef, args: list, nout: int) -> list:
-    """Emit ``fn``'s statements with its parameters bound to ``args``; return the output values."""
-    a = fn.args
-    if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs or len(a.args) != len(args):
-        raise Unsupported("non-positional arguments")
-    env = {arg.arg: v for arg, v in zip(a.args, args)}
-    t = _Translator(builder, module, env)
-    for k, stmt in enumerate(fn.body):
+def _statements(t: _Translator, stmts: list) -> None:
+    """Emit assignments and if/elif/else blocks (merging what the branches assign with phis)."""
+    for stmt in stmts:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            env[stmt.targets[0].id] = t.expr(stmt.value)
-        elif isinstance(stmt, ast.Return) and k == len(fn.body) - 1 and stmt.value is not None:
-            vals = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
-            if len(vals) != nout:
-                raise Unsupported(f"{len(vals)} values returned, {nout} expected")
-            return [t.value(t.expr(v)) for v in vals]
+            t.env[stmt.targets[0].id] = t.expr(stmt.value)
+        elif isinstance(stmt, ast.If):
+            b = t.b
+            cond = t.boolean(t.expr(stmt.test))
+            then_bb, else_bb = b.append_basic_block("stmt.then"), b.append_basic_block("stmt.else")
+            merge = b.append_basic_block("stmt.end")
+            b.cbranch(cond, then_bb, else_bb)
+            before = t.env
+            ends = []
+            for bb, body in ((then_bb, stmt.body), (else_bb, stmt.orelse)):
+                b.position_at_end(bb)
+                t.env = dict(before)
+                _statements(t, body)
+                ends.append((t.env, b.block))
+                b.branch(merge)
+            b.position_at_end(merge)
+            t.env = dict(before)
+            (env1, bb1), (env2, bb2) = ends
+            for name in set(env1) | set(env2):
+                v1, v2 = env1.get(name), env2.get(name)
+                if v1 is before.get(name) and v2 is before.get(name):
+                    continue
+                if v1 is None or v2 is None:
+                    t.env.pop(name, None)  # set on one path only: using it afterwards is not translated
+                    continue
+                phi = b.phi(_DOUBLE)
+                phi.add_incoming(_as_double(v1, bb1), bb1)
+                phi.add_incoming(_as_double(v2, bb2), bb2)
+                t.env[name] = phi
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # a docstring
         else:
             raise Unsupported(f"statement {type(stmt).__name__}")
-    raise Unsupported("no final return")
+
+
+def _as_double(v, block) -> ir.Value:
+    """A branch's value for a phi: numbers become constants; IR doubles stay."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return ir.Constant(_DOUBLE, float(v))
+    if isinstance(v, ir.Value) and v.type == _DOUBLE:
+        return v
+    raise Unsupported("a branch assigns a non-number")
+
+
+def _body(builder: ir.IRBuilder, module: ir.Module, fn: ast.FunctionDef, args: list, nout: int) -> list:
+    """Emit ``fn``'s statements with its parameters bound to ``args`` (a parameter may be bound
+    to a list of values, which the body indexes with constants); return the output values."""
+    a = fn.args
+    if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or a.posonlyargs or len(a.args) != len(args):
+        raise Unsupported("non-positional arguments")
+    body = fn.body
+    ret = body[-1] if body else None
+    if not isinstance(ret, ast.Return) or ret.value is None:
+        raise Unsupported("no final return")
+    t = _Translator(builder, module, {arg.arg: v for arg, v in zip(a.args, args)})
+    _statements(t, body[:-1])
+    vals = ret.value.elts if isinstance(ret.value, ast.Tuple) else [ret.value]
+    if len(vals) != nout:
+        raise Unsupported(f"{len(vals)} values returned, {nout} expected")
+    return [t.value(t.expr(v)) for v in vals]
 
 
 _I64 = ir.IntType(64)
@@ -279,7 +350,8 @@ class _Loop:
         return False
 
 
-def translate(fn: ast.FunctionDef, nout: int, symbol: str) -> str:
+def translate(fn: ast.FunctionDef, nout: int, symbol: str,
+              hoist: tuple[ast.FunctionDef, ast.FunctionDef] | None = None) -> str:
     """LLVM IR (text) of two functions computing ``fn``:
 
     * ``void <symbol>(const double *args, double *out)``: one point;
@@ -289,7 +361,11 @@ def translate(fn: ast.FunctionDef, nout: int, symbol: str) -> str:
       (the same decomposition as the generated Numba driver), argument ``k``'s compact data at
       ``data + base[k]`` with element strides ``strides[k, :]`` (row-major, ``nd`` columns), ``out``
       of shape ``(nout, nouter, shape[nd - 1])``; returns the count of points with a NaN output.
-      The point function is inlined into its loop, so LLVM hoists what a row does not change.
+      The point function is inlined into its loop.
+
+    ``hoist``: the module's ``_prefix`` (the locals that do not depend on the last argument)
+    and ``_suffix`` (the rest, given those), used along rows where only the last argument moves,
+    as the Numba driver does (:func:`numerics._driver.grid_source`, ``hoist=True``).
     """
     nx = len(fn.args.args)
     module = ir.Module(name=symbol)
@@ -305,6 +381,34 @@ def translate(fn: ast.FunctionDef, nout: int, symbol: str) -> str:
         b.store(v, b.gep(pout, [_i64(k)]))
     b.ret_void()
 
+    hoisted = None
+    if hoist is not None:
+        pre_fn, suf_fn = hoist
+        ret = pre_fn.body[-1] if pre_fn.body else None
+        if not (isinstance(ret, ast.Return) and isinstance(ret.value, ast.Tuple)) or nx < 1:
+            raise Unsupported("a prefix that does not return a tuple")
+        nh = len(ret.value.elts)
+        prefix = ir.Function(module, ir.FunctionType(ir.VoidType(), [dptr, dptr]), name=f"{symbol}_prefix")
+        b = ir.IRBuilder(prefix.append_basic_block("entry"))
+        pa, ph = prefix.args
+        vals = _body(b, module, pre_fn, [b.load(b.gep(pa, [_i64(k)])) for k in range(nx - 1)], nh)
+        for k, v in enumerate(vals):
+            b.store(v, b.gep(ph, [_i64(k)]))
+        b.ret_void()
+        suffix = ir.Function(module, ir.FunctionType(ir.VoidType(), [dptr, dptr, dptr]), name=f"{symbol}_suffix")
+        b = ir.IRBuilder(suffix.append_basic_block("entry"))
+        sh, sa, so = suffix.args
+        hvals = [b.load(b.gep(sh, [_i64(k)])) for k in range(nh)]
+        vals = _body(b, module, suf_fn, [hvals] + [b.load(b.gep(sa, [_i64(k)])) for k in range(nx)], nout)
+        for k, v in enumerate(vals):
+            b.store(v, b.gep(so, [_i64(k)]))
+        b.ret_void()
+        for f in (prefix, suffix):
+            f.attributes.add("nounwind")
+            f.attributes.add("alwaysinline")
+            f.linkage = "internal"
+        hoisted = nh
+
     grid = ir.Function(module, ir.FunctionType(_I64, [dptr, iptr, iptr, iptr] + [_I64] * 5 + [dptr]),
                        name=f"{symbol}_grid")
     grid.attributes.add("nounwind")
@@ -315,6 +419,7 @@ def translate(fn: ast.FunctionDef, nout: int, symbol: str) -> str:
     off = b.alloca(_I64, _i64(max(nx, 1)), name="off")
     nbad = b.alloca(_I64, name="nbad")
     rest = b.alloca(_I64, name="rest")
+    hbuf = b.alloca(_DOUBLE, _i64(max(hoisted or 1, 1)), name="hoisted")
     b.store(_i64(0), nbad)
     last = b.sub(nd, _i64(1))
     inner = b.load(b.gep(shape, [last]))
@@ -340,18 +445,38 @@ def translate(fn: ast.FunctionDef, nout: int, symbol: str) -> str:
                 b.store(b.add(cur, b.mul(coord, b.load(b.gep(strides, [b.add(row, d)])))), b.gep(off, [_i64(k)]))
             steps.append(b.load(b.gep(strides, [b.add(row, last)])))
         offs = [b.load(b.gep(off, [_i64(k)])) for k in range(nx)]
-        with _Loop(b, j0, j1, "j") as j:
-            for k in range(nx):
-                x = b.load(b.gep(data, [b.add(offs[k], b.mul(j, steps[k]))]))
-                b.store(x, b.gep(args, [_i64(k)]))
-            b.call(point, [args, res])
-            anybad = ir.Constant(_BOOL, 0)
-            for q_ in range(nout):
-                y = b.load(b.gep(res, [_i64(q_)]))
-                idx = b.add(b.mul(b.add(b.mul(_i64(q_), nouter), r), inner), j)
-                b.store(y, b.gep(out, [idx]))
-                anybad = b.or_(anybad, b.fcmp_unordered("uno", y, y))
-            b.store(b.add(b.load(nbad), b.zext(anybad, _I64)), nbad)
+
+        def point_loop(call, first: int):
+            """for j in [j0, j1): arguments first.. loaded, ``call()`` fills res, outputs stored."""
+            with _Loop(b, j0, j1, "j") as j:
+                for k in range(first, nx):
+                    x = b.load(b.gep(data, [b.add(offs[k], b.mul(j, steps[k]))]))
+                    b.store(x, b.gep(args, [_i64(k)]))
+                call()
+                anybad = ir.Constant(_BOOL, 0)
+                for q_ in range(nout):
+                    y = b.load(b.gep(res, [_i64(q_)]))
+                    idx = b.add(b.mul(b.add(b.mul(_i64(q_), nouter), r), inner), j)
+                    b.store(y, b.gep(out, [idx]))
+                    anybad = b.or_(anybad, b.fcmp_unordered("uno", y, y))
+                b.store(b.add(b.load(nbad), b.zext(anybad, _I64)), nbad)
+
+        if hoisted is None:
+            point_loop(lambda: b.call(point, [args, res]), 0)
+        else:
+            # as the generated Numba driver: along a row where only the last argument moves, the
+            # prefix (what does not depend on it) once, then the suffix per point
+            fixed = b.icmp_signed("<", j0, j1)
+            for k in range(nx - 1):
+                fixed = b.and_(fixed, b.icmp_signed("==", steps[k], _i64(0)))
+            with b.if_else(fixed) as (on_row, per_point):
+                with on_row:
+                    for k in range(nx - 1):
+                        b.store(b.load(b.gep(data, [offs[k]])), b.gep(args, [_i64(k)]))
+                    b.call(prefix, [args, hbuf])
+                    point_loop(lambda: b.call(suffix, [hbuf, args, res]), nx - 1)
+                with per_point:
+                    point_loop(lambda: b.call(point, [args, res]), 0)
     b.ret(b.load(nbad))
     return str(module)
 

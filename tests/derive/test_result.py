@@ -133,3 +133,25 @@ def test_constraint_over_whole_vectors_names_the_parameter():
 
 def test_mp_twin_takes_integers(shallow):
     assert float(shallow.mp(dps=30, s=np.int64(2), t=0)) == pytest.approx(0.01, rel=1e-15)
+
+
+def test_a_kernel_builder_runs_on_the_first_compile_only():
+    import sympy as sp
+
+    from derive import Param, Result, real
+
+    x = sp.Symbol("x", real=True)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return ((sp.Symbol("u", real=True), x**2),), (sp.Symbol("u", real=True) + 1,)
+
+    r = Result("test.lazy_kernel", title="t", params=[Param("x", real())], expr=x**2 + 1, output="y", kernel=build)
+    assert calls == []  # constructing (importing the model) does not build the stable form
+    assert float(r.evaluate(x=3.0)) == 10.0 and calls == [1]
+    r.kernel_spec()
+    assert calls == [1]
+    with pytest.raises(ValueError, match="give kernel= or kernel_exprs="):
+        Result("test.both", title="t", params=[Param("x", real())], expr=x, output="y", kernel=build,
+               kernel_exprs=[x])

@@ -1,9 +1,11 @@
 """The on-disk kernel cache: where it lives, write-once files, reuse by a second process.
 
 The cross-process tests run two child interpreters against one fresh cache
-directory, importing ``numerics`` from a read-only copy of the package, and read
-Numba's dispatcher statistics (``stats.cache_hits`` / ``stats.cache_misses``) in
-each. (Under root the read-only permissions are not enforced by the OS, so the
+directory, importing ``numerics`` from a read-only copy of the package, once per
+compile route: through Numba they read its dispatcher statistics
+(``stats.cache_hits`` / ``stats.cache_misses``) in each; through LLVM
+(:mod:`numerics._llvm_kernel`) they check that the object file is written once and
+that Numba is never imported. (Under root the read-only permissions are not enforced by the OS, so the
 copy is also checked file by file for anything new.)
 """
 
@@ -79,6 +81,7 @@ def file_id(path):
 
 def test_generated_file_written_once(monkeypatch, tmp_path):
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv("LAZYRICH_LLVM_KERNELS", "0")  # the Numba route: its own cache statistics
     tag = uuid.uuid4().hex[:8]  # a digest no other test in this process has memoised
 
     def build(scale):
@@ -129,13 +132,22 @@ vals, nbad = kern(np.array([0.0, 1.0, 2.0]), 3.0)
 def stats(d):
     return [sum(d.stats.cache_hits.values()), sum(d.stats.cache_misses.values())]
 
-st = os.stat(kern.path)
+def file_id(p):
+    st = os.stat(p)
+    return [st.st_ino, st.st_mtime_ns, st.st_size]
+
+llvm = getattr(kern.module, "backend", None) == "llvm"
+if llvm:
+    from numerics._llvm_kernel import object_path
 print(json.dumps({
     "package": os.path.dirname(os.path.abspath(numerics.__file__)),
     "path": str(kern.path),
-    "file_id": [st.st_ino, st.st_mtime_ns, st.st_size],
-    "kernel": stats(kern.module.kernel),
-    "grid": stats(kern.module.grid),
+    "file_id": file_id(kern.path),
+    "backend": "llvm" if llvm else "numba",
+    "object_id": file_id(object_path(kern.path)) if llvm else None,
+    "numba_imported": "numba" in sys.modules,
+    "kernel": None if llvm else stats(kern.module.kernel),
+    "grid": None if llvm else stats(kern.module.grid),
     "vals": vals.tolist(),
     "nbad": nbad,
 }))
@@ -146,9 +158,9 @@ def tree(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
-@pytest.fixture(scope="module")
-def two_processes(tmp_path_factory):
-    base = tmp_path_factory.mktemp("xproc")
+@pytest.fixture(scope="module", params=["numba", "llvm"])
+def two_processes(tmp_path_factory, request):
+    base = tmp_path_factory.mktemp(f"xproc-{request.param}")
     cache = base / "cache"
     pkg = base / "pkg"
     shutil.copytree(PACKAGE_DIR, pkg / "numerics", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -158,7 +170,8 @@ def two_processes(tmp_path_factory):
     workdir = base / "cwd"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("NUMBA_")}
-    env.update({CACHE_ENV_VAR: str(cache), "PYTHONPATH": str(pkg), "PYTHONDONTWRITEBYTECODE": "1"})
+    env.update({CACHE_ENV_VAR: str(cache), "PYTHONPATH": str(pkg), "PYTHONDONTWRITEBYTECODE": "1",
+                "LAZYRICH_LLVM_KERNELS": "1" if request.param == "llvm" else "0"})
     runs = []
     try:
         for _ in range(2):
@@ -170,15 +183,20 @@ def two_processes(tmp_path_factory):
     finally:
         for p in [pkg, *pkg.rglob("*")]:
             p.chmod(stat.S_IRWXU if p.is_dir() else stat.S_IRUSR | stat.S_IWUSR)
-    return {"runs": runs, "cache": cache, "pkg": pkg, "before": before, "after": after}
+    return {"runs": runs, "cache": cache, "pkg": pkg, "before": before, "after": after, "route": request.param}
 
 
 def test_first_process_compiles_second_reuses(two_processes):
     first, second = two_processes["runs"]
     assert first["path"] == second["path"]
-    assert first["kernel"] == [0, 1] and first["grid"] == [0, 1]
-    assert second["kernel"][0] >= 1 and second["kernel"][1] == 0
-    assert second["grid"][0] >= 1 and second["grid"][1] == 0
+    assert first["backend"] == second["backend"] == two_processes["route"]
+    if two_processes["route"] == "numba":
+        assert first["kernel"] == [0, 1] and first["grid"] == [0, 1]
+        assert second["kernel"][0] >= 1 and second["kernel"][1] == 0
+        assert second["grid"][0] >= 1 and second["grid"][1] == 0
+    else:  # the object file is written once and loaded by the second process; Numba is never imported
+        assert second["object_id"] == first["object_id"]
+        assert not first["numba_imported"] and not second["numba_imported"]
     assert second["file_id"] == first["file_id"]  # not rewritten by the second process
     expected = [[0 * 3 + np.expm1(0.0), 1 * 3 + np.expm1(1.0), 2 * 3 + np.expm1(2.0)], [-3.0, -2.0, -1.0]]
     assert first["vals"] == second["vals"]
@@ -190,6 +208,10 @@ def test_numba_cache_files_beside_generated_module(two_processes):
     kernels = two_processes["cache"] / "kernels"
     path = Path(two_processes["runs"][0]["path"])
     assert path.parent == kernels and path.is_file()
+    if two_processes["route"] == "llvm":
+        assert [p.suffix for p in kernels.glob(f"{path.stem}.*.o")] == [".o"]
+        assert not (kernels / "__pycache__").exists()
+        return
     cached = [p.name for p in (kernels / "__pycache__").iterdir()]
     stem = path.stem
     assert any(n.startswith(f"{stem}.") and n.endswith(".nbi") for n in cached), cached

@@ -19,7 +19,7 @@ from sympy.codegen.cfunctions import expm1, log1p
 import numerics._kernel as kernel_module
 from numerics import CACHE_ENV_VAR, Implicit, KernelSpec, compile_kernel
 from numerics import _llvm_kernel, _llvm_module
-from numerics._llvm_module import ENV_VAR, MIN_OPERATIONS, operation_count, wants_llvm
+from numerics._llvm_module import ENV_VAR, operation_count, wants_llvm
 
 x, y = sp.symbols("x y", real=True)
 
@@ -65,13 +65,13 @@ def test_every_function_and_power_equals_numba_bit_for_bit(tmp_path, monkeypatch
     want, nbad_ref = ref(XS[:, None], YS)
     assert nbad == nbad_ref > 0
     assert_same(got, want)
-    assert fast.scalar(0.5, 2.0) == ref.scalar(0.5, 2.0)
+    assert fast.module.point(0.5, 2.0) == ref.scalar(0.5, 2.0) == fast.scalar(0.5, 2.0)
 
 
 def test_piecewise_and_comparisons_equal_numba_bit_for_bit(tmp_path, monkeypatch):
     fast, ref = both(tmp_path, monkeypatch, KernelSpec("llvm_piecewise", (x, y), PIECEWISE))
     assert_same(fast(XS[:, None], YS)[0], ref(XS[:, None], YS)[0])
-    assert fast.scalar(0.0, 1.0) == (0.0, 1.0)
+    assert fast.module.point(0.0, 1.0) == (0.0, 1.0)
 
 
 def random_expression(seed: int, ops: int) -> sp.Expr:
@@ -90,7 +90,7 @@ def random_expression(seed: int, ops: int) -> sp.Expr:
 
 
 def test_a_large_kernel_takes_the_llvm_route_by_default_and_is_thread_count_independent(tmp_path, monkeypatch):
-    expr = random_expression(1, 2 * MIN_OPERATIONS)
+    expr = random_expression(1, 1000)
     spec = KernelSpec("llvm_large", (x, y), (expr,))
     monkeypatch.delenv(ENV_VAR, raising=False)
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path / "default"))
@@ -125,7 +125,7 @@ def test_a_second_process_loads_the_object_without_translating(tmp_path, monkeyp
     monkeypatch.setattr(_llvm_module, "compile_object", refuse)
     monkeypatch.setattr(kernel_module, "_LOADED", {})  # as a new process: the module and object files only
     again = compile_kernel(spec)
-    assert again.module.backend == "llvm" and again.scalar(1.0, 4.0) == first.scalar(1.0, 4.0) == 2 * math.e
+    assert again.module.backend == "llvm" and again.module.point(1.0, 4.0) == first.module.point(1.0, 4.0) == 2 * math.e
 
 
 def test_what_the_llvm_route_does_not_translate_is_compiled_by_numba(tmp_path, monkeypatch):
@@ -141,8 +141,8 @@ def test_what_the_llvm_route_does_not_translate_is_compiled_by_numba(tmp_path, m
         _llvm_kernel.translate(fn, 1, "f")
 
 
-def test_small_kernels_stay_with_numba_and_the_setting_is_checked(tmp_path, monkeypatch):
-    monkeypatch.delenv(ENV_VAR, raising=False)
+def test_the_setting_turns_the_route_off_and_is_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "0")
     monkeypatch.setenv(CACHE_ENV_VAR, str(tmp_path))
     monkeypatch.setattr(kernel_module, "_LOADED", {})
     assert getattr(compile_kernel(KernelSpec("llvm_small", (x,), (sp.exp(x),))).module, "backend", None) is None
@@ -154,3 +154,19 @@ def test_small_kernels_stay_with_numba_and_the_setting_is_checked(tmp_path, monk
 def test_operation_count_counts_operations_calls_and_branches():
     fn = ast.parse("def f(a, b):\n    c = -a * b + math.exp(a)\n    return c if a < b else 1.0\n").body[0]
     assert operation_count(fn) == 6  # neg, *, +, call, compare, if-else
+
+
+def test_hoisted_rows_and_if_blocks_equal_numba_on_the_mode_kernel(tmp_path, monkeypatch):
+    """lambda_balanced.mode: if/elif/else blocks, max(), copysign, and a prefix hoisted along t."""
+    import derive
+
+    spec = derive.get("lambda_balanced.mode").kernel_spec()
+    fast, ref = both(tmp_path, monkeypatch, spec)
+    lam = np.array([-10.0, -1.0, 0.0, 1e-300, 2.0, 10.0])[:, None, None, None]
+    s = np.array([0.5, 1.0, 2.0])[:, None, None]
+    a0 = np.array([-0.5, -1e-3, 0.0, 1e-3, 0.5])[:, None]
+    t = np.concatenate([[0.0, 1e-12], np.linspace(0.01, 10, 60), [100.0, 1e4]])
+    assert_same(fast(lam, s, a0, t)[0], ref(lam, s, a0, t)[0])  # rows along t: the hoisted path
+    rng = np.random.default_rng(2)
+    pts = [rng.uniform(-10, 10, 500), rng.uniform(0.5, 2, 500), rng.uniform(-0.5, 0.5, 500), rng.uniform(0, 10, 500)]
+    assert_same(fast(*pts)[0], ref(*pts)[0])  # every argument moving: the point function
