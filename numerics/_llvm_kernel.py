@@ -93,7 +93,10 @@ class _Translator:
     def value(self, v) -> ir.Value:
         """A folded Python number or an IR value, as a double."""
         if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return ir.Constant(_DOUBLE, float(v))
+            try:
+                return ir.Constant(_DOUBLE, float(v))
+            except OverflowError as exc:  # an integer literal beyond float64 (Numba would not type it either)
+                raise Unsupported(f"integer constant {v}") from exc
         if isinstance(v, ir.Value) and v.type == _DOUBLE:
             return v
         raise Unsupported("a boolean where a number is expected")

@@ -14,6 +14,8 @@ import random
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sympy.codegen.cfunctions import expm1, log1p
 
 import numerics._kernel as kernel_module
@@ -170,3 +172,36 @@ def test_hoisted_rows_and_if_blocks_equal_numba_on_the_mode_kernel(tmp_path, mon
     rng = np.random.default_rng(2)
     pts = [rng.uniform(-10, 10, 500), rng.uniform(0.5, 2, 500), rng.uniform(-0.5, 0.5, 500), rng.uniform(0, 10, 500)]
     assert_same(fast(*pts)[0], ref(*pts)[0])  # every argument moving: the point function
+
+
+_LEAVES = (x, y, sp.Integer(2), sp.Rational(1, 3), sp.sqrt(2))
+_UNARY = (sp.exp, sp.sin, lambda e: sp.sqrt(1 + e**2), lambda e: -e, lambda e: log1p(e**2), lambda e: e**3,
+          lambda e: 1 / (1 + e**2), sp.Abs)
+_BINARY = (sp.Add, sp.Mul, lambda p, q: p / (2 + q**2), lambda p, q: sp.Piecewise((p, q > 0), (q, True)),
+           lambda p, q: sp.Max(p, q), lambda p, q: sp.Piecewise((p, sp.Eq(q, 0)), (p * q, p < 1), (q, True)))
+
+
+@st.composite
+def _trees(draw, depth=4):
+    if depth == 0 or draw(st.integers(0, 3)) == 0:
+        return draw(st.sampled_from(_LEAVES))
+    if draw(st.booleans()):
+        return draw(st.sampled_from(_UNARY))(draw(_trees(depth - 1)))
+    return draw(st.sampled_from(_BINARY))(draw(_trees(depth - 1)), draw(_trees(depth - 1)))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_trees(), _trees(), st.integers(0, 2**32 - 1))
+@example(sp.Max(x, y) + sp.Piecewise((x, y > 0), (y, True)), sp.exp(x) * sp.Abs(y) ** 3, 0)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_random_expressions_equal_numba_bit_for_bit(tmp_path_factory, e1, e2, seed):
+    """Whatever the generated source holds, the LLVM route computes Numba's values exactly."""
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        spec = KernelSpec(f"llvm_prop_{seed}", (x, y), (e1, e2 + x))
+        fast, ref = both(tmp_path_factory.mktemp("prop"), monkeypatch, spec)
+        rng = np.random.default_rng(seed)
+        xs = np.concatenate([XS, rng.uniform(-3, 3, 40)])
+        assert_same(fast(xs[:, None], YS)[0], ref(xs[:, None], YS)[0])
+    finally:
+        monkeypatch.undo()
