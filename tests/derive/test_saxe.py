@@ -25,16 +25,42 @@ def test_two_layers_is_saxe():
     assert TIME.evaluate(N=2, s=s, u0=u0, u=u) == pytest.approx(saxe, rel=1e-13)
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(N=st.integers(2, 12), ls=st.floats(-2, 2), lu0=st.floats(-6, -0.05), frac=st.floats(0, 0.999))
 @example(N=3, ls=0.0, lu0=-6.0, frac=0.999)
+@example(N=5, ls=0.0, lu0=-0.0625, frac=0.999)  # u near s: an ulp of u moves t by 3e-13, above the first term
+@example(N=4, ls=-2.0, lu0=-0.125, frac=0.998046875)  # the same at s = 0.01 (error 1.8e-10)
 def test_time_matches_twin(N, ls, lu0, frac):
     s = 10.0**ls
     u0 = 10.0**lu0 * s
     u = u0 + frac * (s - u0)
     t = float(TIME.evaluate(N=N, s=s, u0=u0, u=u))
     ref = float(TIME.mp(dps=40, N=N, s=s, u0=u0, u=u))
-    assert abs(t - ref) <= 1e-13 * max(abs(ref), antiderivative_scale(N, s, u0))
+    assert abs(t - ref) <= 1e-13 * max(abs(ref), antiderivative_scale(N, s, u0)) + input_rounding(N, s, u0, u)
+
+
+def input_rounding(N, s, u0, u):
+    """What an ulp in each input moves the time by: 4 * 2^-52 * sum over x in (s, u0, u) of |x dT/dx|, the
+    derivatives by differences of the kernel itself (ample for a bound). Near u = s the time is
+    ill-conditioned (dT/du ~ 1/(s - u)) and no evaluation can do better."""
+    base = {"N": N, "s": s, "u0": u0, "u": u}
+
+    def time(**kw):
+        return float(TIME.evaluate(**(base | kw)))
+
+    total = 0.0
+    for k in ("s", "u0", "u"):
+        x = base[k]
+        step = 1e-6 * abs(x)
+        slopes = []
+        for a, b in ((x + step, x - step), (x + step, x), (x, x - step)):
+            try:
+                slopes.append(abs(time(**{k: a}) - time(**{k: b})) / (a - b))
+                break
+            except ValueError:  # a perturbation leaving the domain (u beyond s, u0 beyond u): one-sided
+                continue
+        total += abs(x) * (slopes[0] if slopes else 0.0)
+    return 4 * 2.0**-52 * total
 
 
 @settings(max_examples=40)
