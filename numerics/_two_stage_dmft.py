@@ -41,10 +41,15 @@ agree to rounding. The N, S → ∞ limit is the mean-field (DMFT) curve: fluctu
 O(S^-1/2), the bias of the seed average O(1/S).
 
 Implementation (:func:`euler_steps`): one pass over each site's M fields per step, which applies the
-rank-P update and accumulates the next readout while the row is in cache; for ReLU only the rows of K of
-the site's active training points (h > 0) are added, the others being multiplied by an exact zero. Sites
-run in fixed blocks of ``_BLOCK`` on a thread pool (GIL released), with the readout summed block by block
-in order, so the numbers do not depend on the number of threads.
+rank-P update and accumulates the next readout while the row is in cache. The update of site s is
+:math:`\eta\gamma z_s u_{A_s}` with :math:`u_A = \sum_{p\in A}\Delta_p K_x(x_p,\cdot)` over the site's points
+with :math:`\phi' = 1` (all P for the identity, the active ones h > 0 for ReLU): u depends on the site only
+through A, so the sums over every subset of each group of 8 training points are tabulated once per step
+(:mod:`numerics._dmft_subset_sums`) and a site adds ⌈P/8⌉ table rows instead of scaling |A| rows of K.
+This associates the update's terms differently from the plain sum over p (relative differences of a few
+units in the last place). Sites run in fixed blocks of ``_BLOCK`` on a thread pool (GIL released), with
+the readout summed block by block in order and the tables built on one thread, so the numbers do not
+depend on the number of threads.
 
 For φ = identity the limit is closed: each site moves by a common linear map
 :math:`[z; w] \leftarrow B[z; w]`, :math:`B = I + \eta\gamma\begin{pmatrix}0 & v^\top\\ v & 0\end{pmatrix}`,
@@ -60,6 +65,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ._dmft_subset_sums import build_tables, group_bits, new_tables
 from ._driver import _pool
 from ._driver import threads as _threads
 
@@ -148,54 +154,94 @@ def _block_readout(h, z, relu, lo, hi, f_part):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _block_step(h, z, KT, train, delta, gamma, dt, relu, lo, hi, f_part):
+def _block_step(h, z, T, shift, train, delta, gamma, dt, relu, lo, hi, f_part):
     """One Euler step of the sites [lo, hi), then f_part = sum over them of z_s phi(h_s) (next step's readout).
 
-    Per site: dz = sum_p delta_p phi(h_{s,p}), a_p = gamma dt delta_p z_s phi'(h_{s,p}) and h_s += sum_p a_p K_p.
-    For ReLU the training points where h <= 0 have a_p = 0 exactly: their rows of K are skipped (adding
-    0 K_p would leave h unchanged), about half of the rank-P update. The site's row is then still in cache
-    for its contribution to the readout."""
+    Per site: dz = sum_p delta_p phi(h_{s,p}) (in the order of p) and h_s += (gamma dt z_s) u, where
+    u = (T[0, a_0] + T[1, a_1]) + ... is the sum of delta_p K_p over the site's points with phi'(h_{s,p}) = 1
+    (all of them for the identity, h > 0 for ReLU), read from the subset-sum tables T of
+    :func:`numerics._dmft_subset_sums.build_tables` (groups of 2**shift points; bit j of a_g says whether
+    point g 2**shift + j is active). The readout of the updated row is accumulated in the same pass."""
     M = h.shape[1]
     P = train.size
-    coef = np.empty(P)
-    rows = np.empty(P, dtype=np.int64)
+    G = T.shape[0]
+    width = 1 << shift
+    active = np.zeros(G, dtype=np.int64)
+    u = np.empty(M)
     for m in range(M):
         f_part[m] = 0.0
     for s in range(lo, hi):
         row = h[s]
         zs = z[s]
         dz = 0.0
-        active = 0
-        for p in range(P):
-            hv = row[train[p]]
-            on = (hv > 0.0) if relu else True
-            dz += delta[p] * (hv if on else 0.0)
-            # compact the active points without a branch (which ReLU makes unpredictable)
-            coef[active] = gamma * dt * delta[p] * zs
-            rows[active] = p
-            active += 1 if on else 0
-        # h_s += sum_q coef_q K_{rows_q}, four rows of K per pass over h_s; the sum is still accumulated
-        # row by row in order, so the result is that of one pass per row
-        q = 0
-        while q + 4 <= active:
-            c0, c1, c2, c3 = coef[q], coef[q + 1], coef[q + 2], coef[q + 3]
-            k0, k1, k2, k3 = KT[rows[q]], KT[rows[q + 1]], KT[rows[q + 2]], KT[rows[q + 3]]
-            for m in range(M):
-                acc = row[m]
-                acc += c0 * k0[m]
-                acc += c1 * k1[m]
-                acc += c2 * k2[m]
-                acc += c3 * k3[m]
-                row[m] = acc
-            q += 4
-        while q < active:
-            c0 = coef[q]
-            k0 = KT[rows[q]]
-            for m in range(M):
-                row[m] += c0 * k0[m]
-            q += 1
+        for g in range(G):
+            base = g * width
+            n = min(width, P - base)
+            if relu:
+                # written so that the compiler emits no branch on the sign of h (max, set-on-condition):
+                # a mispredicted branch per training point would cost more than the rest of the site's step
+                bits = 0
+                for j in range(n):
+                    hv = h[s, train[base + j]]
+                    dz += delta[base + j] * (hv if hv > 0.0 else 0.0)
+                    bits |= (1 if hv > 0.0 else 0) << j
+                active[g] = bits
+            else:
+                for j in range(n):
+                    dz += delta[base + j] * h[s, train[base + j]]
+                active[g] = (1 << n) - 1
+        c = gamma * dt * zs
         zs = zs + gamma * dt * dz
         z[s] = zs
+        # h_s += c u and f_part += z_s phi(h_s) in one pass over the row
+        t0 = T[0, active[0]]
+        if G == 1:
+            if relu:
+                for m in range(M):
+                    v = row[m] + c * t0[m]
+                    row[m] = v
+                    f_part[m] += zs * (v if v > 0.0 else 0.0)
+            else:
+                for m in range(M):
+                    v = row[m] + c * t0[m]
+                    row[m] = v
+                    f_part[m] += zs * v
+            continue
+        t1 = T[1, active[1]]
+        if G == 2:
+            if relu:
+                for m in range(M):
+                    v = row[m] + c * (t0[m] + t1[m])
+                    row[m] = v
+                    f_part[m] += zs * (v if v > 0.0 else 0.0)
+            else:
+                for m in range(M):
+                    v = row[m] + c * (t0[m] + t1[m])
+                    row[m] = v
+                    f_part[m] += zs * v
+            continue
+        t2 = T[2, active[2]]
+        if G == 3:
+            if relu:
+                for m in range(M):
+                    v = row[m] + c * ((t0[m] + t1[m]) + t2[m])
+                    row[m] = v
+                    f_part[m] += zs * (v if v > 0.0 else 0.0)
+            else:
+                for m in range(M):
+                    v = row[m] + c * ((t0[m] + t1[m]) + t2[m])
+                    row[m] = v
+                    f_part[m] += zs * v
+            continue
+        # u = ((T_0 + T_1) + T_2) + ..., the order of the cases above extended
+        for m in range(M):
+            u[m] = t0[m] + t1[m]
+        for g in range(2, G):
+            tg = T[g, active[g]]
+            for m in range(M):
+                u[m] += tg[m]
+        for m in range(M):
+            row[m] += c * u[m]
         _add_readout(zs, row, relu, f_part)
 
 
@@ -219,22 +265,24 @@ def _readout_blocks(h, z, relu, b0, b1, parts):
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _step_blocks(h, z, KT, train, delta, gamma, dt, relu, b0, b1, parts):
+def _step_blocks(h, z, T, shift, train, delta, gamma, dt, relu, b0, b1, parts):
     """One Euler step of the sites of blocks [b0, b1), with their partial readout sums after it."""
     S = h.shape[0]
     for b in range(b0, b1):
-        _block_step(h, z, KT, train, delta, gamma, dt, relu, b * _BLOCK, min(S, (b + 1) * _BLOCK), parts[b])
+        _block_step(h, z, T, shift, train, delta, gamma, dt, relu, b * _BLOCK, min(S, (b + 1) * _BLOCK), parts[b])
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _deltas(f, train, y_train, delta):
+def _prepare_step(f, train, y_train, KT, shift, delta, T):
+    """delta_p = (y_p - f_p)/P and the subset-sum tables of the step (on one thread, in a fixed order)."""
     P = train.size
     for p in range(P):
         delta[p] = (y_train[p] - f[train[p]]) / P
+    build_tables(KT, delta, 1 << shift, T)
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _serial_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, parts):
+def _serial_steps(h, z, KT, shift, T, train, y_train, gamma, dt, n_steps, relu, f_out, parts):
     """:func:`euler_steps` on the calling thread (the same blocks and sums, so the same numbers)."""
     nb = parts.shape[0]
     f = np.empty(h.shape[1])
@@ -243,8 +291,8 @@ def _serial_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, par
     _sum_parts(parts, h.shape[0], gamma, f)
     for k in range(n_steps):
         f_out[k, :] = f
-        _deltas(f, train, y_train, delta)
-        _step_blocks(h, z, KT, train, delta, gamma, dt, relu, 0, nb, parts)
+        _prepare_step(f, train, y_train, KT, shift, delta, T)
+        _step_blocks(h, z, T, shift, train, delta, gamma, dt, relu, 0, nb, parts)
         _sum_parts(parts, h.shape[0], gamma, f)
     return h, z
 
@@ -272,17 +320,22 @@ def euler_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, threa
     """``n_steps`` Euler steps in place on fields h (S, M) and readouts z (S,) (C-contiguous float64).
 
     KT (P, M) holds K_x(x_mu, x) for the P training points; f_out[k] receives f over the M points
-    before step k. Sites are independent given f: blocks of ``_BLOCK`` sites are stepped by
-    ``threads`` threads (default :func:`numerics._driver.threads`; GIL released), and each step's readout
-    is accumulated while a block's rows are in cache (one pass over h per step). The block partition
-    and the order of the sums do not depend on ``threads``: neither do the results."""
+    before step k. Each step first tabulates the subset sums of Delta_p K_p (:func:`_prepare_step`, one
+    thread), then updates the sites from them (:func:`_block_step`). Sites are independent given f: blocks
+    of ``_BLOCK`` sites are stepped by ``threads`` threads (default :func:`numerics._driver.threads`; GIL
+    released), and each step's readout is accumulated while a block's rows are in cache (one pass over h
+    per step). The block partition, the tables and the order of the sums do not depend on ``threads``:
+    neither do the results."""
     S, M = h.shape
     gamma, dt, relu = float(gamma), float(dt), bool(relu)
     nb = -(-S // _BLOCK)
     parts = np.empty((nb, M))
+    bits = group_bits(train.size, M)
+    shift = bits.bit_length() - 1
+    T = new_tables(train.size, M, bits)
     threads = _threads() if threads is None else int(threads)
     if threads <= 1 or S < PARALLEL_SITES:
-        return _serial_steps(h, z, KT, train, y_train, gamma, dt, int(n_steps), relu, f_out, parts)
+        return _serial_steps(h, z, KT, shift, T, train, y_train, gamma, dt, int(n_steps), relu, f_out, parts)
     ranges = _block_ranges(S, threads)
     pool = _pool()
     f = np.empty(M)
@@ -291,8 +344,9 @@ def euler_steps(h, z, KT, train, y_train, gamma, dt, n_steps, relu, f_out, threa
     _sum_parts(parts, S, gamma, f)
     for k in range(int(n_steps)):
         f_out[k, :] = f
-        _deltas(f, train, y_train, delta)
-        list(pool.map(lambda r: _step_blocks(h, z, KT, train, delta, gamma, dt, relu, r[0], r[1], parts), ranges))
+        _prepare_step(f, train, y_train, KT, shift, delta, T)
+        list(pool.map(lambda r: _step_blocks(h, z, T, shift, train, delta, gamma, dt, relu, r[0], r[1], parts),
+                      ranges))
         _sum_parts(parts, S, gamma, f)
     return h, z
 

@@ -125,9 +125,11 @@ def test_euler_steps_equal_the_array_form_of_the_update(seed, relu, sites):
     np.testing.assert_allclose(f_out, f_ref, rtol=0, atol=1e-13 * max(1.0, np.abs(f_ref).max()))
 
 
-def test_euler_steps_do_not_depend_on_the_number_of_threads():
-    # fixed blocks of sites, summed in block order: bit-for-bit the same results on 1 or 3 threads
-    task = make_task(D, P1, P2, NT, 0.6, seed=7)
+@pytest.mark.parametrize("p_target", [P2, 16])  # one and two groups of subset-sum tables
+def test_euler_steps_do_not_depend_on_the_number_of_threads(p_target):
+    # fixed blocks of sites, summed in block order, tables built on one thread: bit-for-bit the same
+    # results on 1 or 3 threads
+    task = make_task(D, P1, p_target, NT, 0.6, seed=7)
     train = task.target_train
     KT = np.ascontiguousarray(task.X[train] @ task.X.T / D)
     y = np.ascontiguousarray(task.y[train])
@@ -141,3 +143,56 @@ def test_euler_steps_do_not_depend_on_the_number_of_threads():
     for a, b in zip(*runs):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(readout(runs[0][0], runs[0][1], 0.8, True), readout(runs[1][0], runs[1][1], 0.8, True))
+
+
+def _grouping_case(P, relu, seed):
+    task = make_task(D, P, P2, NT, 0.6, seed=seed)
+    train = task.source_train
+    KT = np.ascontiguousarray(task.X[train] @ task.X.T / D)
+    y = np.ascontiguousarray(task.y[train])
+    xi, z, _ = initial_draws(D, 300, seed=seed)
+    h = np.ascontiguousarray(xi @ task.X.T / np.sqrt(D))
+    return task, train, KT, y, h, z
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("P, table_bytes", [(16, None), (20, None), (33, None), (11, 1)],
+                         ids=["two groups", "three groups", "five groups", "one point per group"])
+def test_euler_steps_equal_the_array_form_for_every_grouping(P, table_bytes, relu, monkeypatch):
+    # the subset-sum update is summed per table group: each branch of the site kernel (1, 2, 3 or more
+    # groups, and the single-point groups of the memory fallback) gives the update to rounding
+    import numerics._dmft_subset_sums as sub
+
+    if table_bytes is not None:
+        monkeypatch.setattr(sub, "TABLE_BYTES", table_bytes)
+    task, train, KT, y, h, z = _grouping_case(P, relu, seed=P)
+    groups = -(-P // sub.group_bits(P, task.X.shape[0]))
+    assert groups == {16: 2, 20: 3, 33: 5, 11: 11}[P]
+    steps = 8
+    h_ref, z_ref, f_ref = _numpy_euler_steps(h, z, KT, train, y, 1.5, 0.1, steps, relu)
+    f_out = np.empty((steps, task.X.shape[0]))
+    euler_steps(h, z, KT, train, y, 1.5, 0.1, steps, relu, f_out)
+    np.testing.assert_allclose(h, h_ref, rtol=0, atol=1e-13 * np.abs(h_ref).max())
+    np.testing.assert_allclose(z, z_ref, rtol=0, atol=1e-13 * np.abs(z_ref).max())
+    np.testing.assert_allclose(f_out, f_ref, rtol=0, atol=1e-13 * max(1.0, np.abs(f_ref).max()))
+
+
+def test_a_table_naming_the_wrong_points_is_caught():
+    # mutation: the same tables with the two groups of points swapped; one step then misses the array form
+    # by many orders of magnitude more than the rounding tolerance of the tests above
+    from numerics._dmft_subset_sums import build_tables, new_tables
+    from numerics._two_stage_dmft import _block_step
+
+    _, train, KT, y, h, z = _grouping_case(16, True, seed=2)
+    h_ref, _, _ = _numpy_euler_steps(h, z, KT, train, y, 1.5, 0.1, 1, True)
+    f = readout(h, z, 1.5, True)
+    delta = (y - f[train]) / train.size
+    results = []
+    for order in (np.arange(16), np.r_[8:16, 0:8]):
+        T = new_tables(16, h.shape[1], 8)
+        build_tables(np.ascontiguousarray(KT[order]), np.ascontiguousarray(delta[order]), 8, T)
+        h1, z1 = h.copy(), z.copy()
+        _block_step(h1, z1, T, 3, train, delta, 1.5, 0.1, True, 0, h.shape[0], np.empty(h.shape[1]))
+        results.append(np.abs(h1 - h_ref).max() / np.abs(h_ref).max())
+    assert results[0] < 1e-13
+    assert results[1] > 1e-6
