@@ -36,9 +36,13 @@ Cost: the factorisation (SVD of Syx, inverse of b) once; each time then costs
 about 5.8 n^3 multiply-adds for Ni = Nh = No = n (C and its Cholesky factor on m x m,
 Z, the rotation, the triangular solve and the requested blocks only, symmetric ones
 by halves), in one compiled loop over the times that writes into the preallocated
-output: a Numba loop nest for small m, direct BLAS-3/LAPACK calls (syrk, potrf, gemm,
-trsm; :mod:`numerics._blas_nopython`) on one BLAS thread for large m. The times are
-independent, so contiguous runs of them go to the grid driver's threads
+output. For small m (the loop kernel) the two parts of C and Z that are linear in the
+time factors (``P^T psi P`` and ``(E P E)^T O_-^T``) are hoisted: a batch of 32 times
+costs two matrix products with time-independent operands instead of 64 small ones;
+the Cholesky factor, the triangular solve and the output product stay per time (loops,
+or BLAS ``syrk`` from m = 12). For large m each time is direct BLAS-3/LAPACK calls
+(syrk, potrf, gemm, trsm; :mod:`numerics._blas_nopython`) on one BLAS thread. The
+times are independent, so runs of whole batches go to the grid driver's threads
 (:func:`numerics._driver.threads`); the result is bitwise the same for any split.
 """
 
@@ -200,32 +204,79 @@ class QQTFactors:
     V: np.ndarray        # (Ni, m)
     gamma: np.ndarray    # (m,) sqrt(s^2 + lam^2/4)
     g_perp: float        # eigenvalue of F on the extra directions
-    Va: np.ndarray       # (Ni, m) V diag(a_+)
-    Vb: np.ndarray       # (Ni, m) V diag(a_-)
-    Ua: np.ndarray       # (No, m) U diag(b_+)
-    Ub: np.ndarray       # (No, m) U diag(b_-)
     OD: np.ndarray       # (Ni + No, m) O_perp D (zero when Ni = No)
     P: np.ndarray        # (m, m)
     H: np.ndarray        # (m, m) b^{-T} b^{-1}
     DD: np.ndarray       # (m, m) D^T D
     cond_b: float
-    VUa: np.ndarray      # (Ni + No, m) [Va; Ua] = O_+
-    VUb: np.ndarray      # (Ni + No, m) [Vb; Ub] = O_-
+    VUa: np.ndarray      # (Ni + No, m) O_+ = [V diag(a_+); U diag(b_+)]
+    VUb: np.ndarray      # (Ni + No, m) O_- = [V diag(a_-); U diag(b_-)]
+    VUaT: np.ndarray     # (m, Ni + No) O_+^T, the loop kernel's row-major operands
+    ODT: np.ndarray      # (m, Ni + No) (O_perp D)^T
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _hoisted_operands(P, VUb):
+    """(M1, M2): the time-independent parts of the loop kernel's two products, so that for a batch of
+    times they are two matrix products (``E @ M1``, ``psi @ M2``; see :func:`_qqt_loops`).
+
+    ``M1[i, j n + r] = P_ij O_-[r, i]`` (m x m n) and ``M2[k, i(i+1)/2 + j] = P_ki P_kj`` for j <= i
+    (m x m(m+1)/2). Built per evaluation (microseconds, compiled) for the loop kernel only (small m).
+    """
+    m = P.shape[0]
+    n = VUb.shape[0]
+    M1 = np.empty((m, m * n))
+    M2 = np.empty((m, m * (m + 1) // 2))
+    for i in range(m):
+        for j in range(m):
+            pij = P[i, j]
+            for r in range(n):
+                M1[i, j * n + r] = pij * VUb[r, i]
+    for k in range(m):
+        idx = 0
+        for i in range(m):
+            for j in range(i + 1):  # row-major order of the lower triangle: index i(i+1)/2 + j
+                M2[k, idx] = P[k, i] * P[k, j]
+                idx += 1
+    return M1, M2
 
 
 def eigen_coefficients(lam: float, s: np.ndarray):
     """(gamma, a_+, b_+, a_-, b_-) of F's ±gamma eigenvectors, without cancellation for either sign of lam."""
-    K = np.hypot(lam, 2.0 * s)
-    # K - lam and K + lam by conjugates where they cancel
-    Km = np.where(lam <= 0, K - lam, np.divide(4 * s**2, K + lam, out=np.zeros_like(K), where=K + lam > 0))
-    Kp = np.where(lam >= 0, K + lam, np.divide(4 * s**2, K - lam, out=np.zeros_like(K), where=K - lam > 0))
-    den = K + 2 * s
-    safe = den > 0  # s = 0 and lam = 0: F vanishes on the mode, any basis will do (X = 0)
-    one_m_X = np.where(safe, (Km + 2 * s) / np.where(safe, den, 1.0), 1.0)
-    one_p_X = np.where(safe, (Kp + 2 * s) / np.where(safe, den, 1.0), 1.0)
-    A = np.sqrt(2.0) / np.hypot(one_m_X, one_p_X)  # (1 + X^2)^{-1/2}, as (1-X)^2 + (1+X)^2 = 2(1+X^2)
-    r = A / math.sqrt(2.0)
-    return K / 2, r * one_m_X, r * one_p_X, r * one_p_X, -r * one_m_X
+    return _eigen_coefficients(float(lam), np.ascontiguousarray(s, dtype=np.float64))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _eigen_coefficients(lam, s):
+    # compiled: per mode a dozen scalar operations, which as NumPy calls on arrays of m cost tens of us
+    m = s.size
+    gamma, ap, bp, am, bm = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
+    for i in range(m):
+        si = s[i]
+        K = math.hypot(lam, 2.0 * si)
+        # K - lam and K + lam by conjugates where they cancel
+        if lam <= 0:
+            Km = K - lam
+        else:
+            Km = 4.0 * si * si / (K + lam) if K + lam > 0 else 0.0
+        if lam >= 0:
+            Kp = K + lam
+        else:
+            Kp = 4.0 * si * si / (K - lam) if K - lam > 0 else 0.0
+        den = K + 2.0 * si
+        if den > 0:
+            one_m_X = (Km + 2.0 * si) / den
+            one_p_X = (Kp + 2.0 * si) / den
+        else:  # s = 0 and lam = 0: F vanishes on the mode, any basis will do (X = 0)
+            one_m_X = 1.0
+            one_p_X = 1.0
+        r = 1.0 / math.hypot(one_m_X, one_p_X)  # (1 + X^2)^{-1/2} / sqrt2, as (1-X)^2 + (1+X)^2 = 2(1+X^2)
+        gamma[i] = K / 2
+        ap[i] = r * one_m_X
+        bp[i] = r * one_p_X
+        am[i] = r * one_p_X
+        bm[i] = -r * one_m_X
+    return gamma, ap, bp, am, bm
 
 
 def factorise(W1, W2, Syx) -> QQTFactors:
@@ -274,57 +325,50 @@ def _factorise(W1, W2, Syx, lam) -> QQTFactors:
         g_perp = 0.0
         D = np.zeros((0, m))
     c = np.ascontiguousarray
+    VUa, VUb = np.vstack([V * ap, U * bp]), np.vstack([V * am, U * bm])
     return QQTFactors(lam=lam, Ni=Ni, No=No, m=m, s=s, U=U, V=V, gamma=gamma, g_perp=float(g_perp),
-                      Va=c(V * ap), Vb=c(V * am), Ua=c(U * bp), Ub=c(U * bm), OD=c(OD), P=c(P), H=c(H),
-                      DD=c(D.T @ D), cond_b=cond_b, VUa=c(np.vstack([V * ap, U * bp])),
-                      VUb=c(np.vstack([V * am, U * bm])))
+                      OD=c(OD), P=c(P), H=c(H), DD=c(D.T @ D), cond_b=cond_b, VUa=VUa, VUb=VUb,
+                      VUaT=c(VUa.T), ODT=c(OD.T))
 
 
 # -- per-time kernels ------------------------------------------------------------------------
-# Below M_LOOPS (mode count m) the whole per-time computation is one Numba loop nest (a BLAS call
-# costs about a microsecond, as much as the products themselves); above it each time is a few
-# BLAS-3 calls (syrk, potrf, gemm, trsm) on one thread, whose flop rate the loops cannot reach,
-# made from compiled code (a Python call around each cost about 100 us per time at m = 100).
-# Measured (CPU time, 1000 times, square nets): equal at m = 20, BLAS 7-20% faster from m = 30.
-M_LOOPS = 28
-M_DOT = 12  # from this m on, the two largest products in the loop kernel call BLAS (np.dot) instead
-PARALLEL_WORK = 2_000_000
-"""Below this many multiply-adds (times x (m^3 + (Ni+No)^2 m)) one thread does all times: a thread
-hand-off costs tens of microseconds."""
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _matmul_into(A, B, out):
-    """out = A @ B with loops (the inner loop runs along rows of B and out: it vectorises)."""
-    n, k = A.shape
-    p = B.shape[1]
-    for i in range(n):
-        for j in range(p):
-            out[i, j] = 0.0
-        for q in range(k):
-            a = A[i, q]
-            for j in range(p):
-                out[i, j] += a * B[q, j]
+# Below M_LOOPS (mode count m) the loop kernel: per batch of times two hoisted matrix products,
+# then per time a Numba loop nest (a BLAS call costs about a microsecond, as much as the small
+# products themselves; BLAS syrk for the output from M_DOT on); above it each time is a few BLAS-3
+# calls (syrk, potrf, gemm, trsm) on one thread, whose flop rate the loops cannot reach, made from
+# compiled code (a Python call around each cost about 100 us per time at m = 100). Measured (thread
+# CPU time per time point, square nets): loop kernel 10.1 vs 12.9 us at m = 20, 24.0 vs 25.6 at
+# m = 28, 37.5 vs 38.0 at m = 34, equal at m = 40, BLAS 20% faster at m = 50.
+M_LOOPS = 36
+M_DOT = 12  # from this m on, the loop kernel's output product calls BLAS (syrk) instead
+T_BATCH = 32
+"""Times per batch in the loop kernel (its two hoisted products have T_BATCH rows); thread pieces start at multiples of it."""
+PARALLEL_WORK = 300_000
+"""Below this many multiply-adds (times x (m^3 + (Ni+No)^2 m)) one thread does all times: a hand-off
+through the pool costs 30-60 us, and this much work takes about 0.3 ms (1000 times at n = 5 take 0.7 ms)."""
 
 
 @numba.njit(cache=True, error_model="numpy")
 def _tmatmul_into(A, B, out, symmetric):
-    """out = A^T @ B with loops; ``symmetric`` (A is B) fills the upper triangle and mirrors it."""
+    """out = A^T @ B with loops, one output row at a time (the inner loop runs along rows of B and of
+    out, which stays in cache); ``symmetric`` (A is B) fills the lower triangle and mirrors it. Each
+    entry is sum_q A[q, i] B[q, j] accumulated in order q = 0, 1, ..., whichever of the two is asked."""
     k, n = A.shape
     p = B.shape[1]
     for i in range(n):
-        for j in range(p):
-            out[i, j] = 0.0
-    for q in range(k):
-        for i in range(n):
+        row = out[i]
+        jn = i + 1 if symmetric else p
+        for j in range(jn):
+            row[j] = 0.0
+        for q in range(k):
             a = A[q, i]
-            j0 = i if symmetric else 0
-            for j in range(j0, p):
-                out[i, j] += a * B[q, j]
+            src = B[q]
+            for j in range(jn):
+                row[j] += a * src[j]
     if symmetric:
         for i in range(n):
             for j in range(i):
-                out[i, j] = out[j, i]
+                out[j, i] = out[i, j]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -363,12 +407,15 @@ def _forward_rows(L, FT):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _time_factors(tt, gamma, g_perp, E, psi, ep):
+def _time_factors(tt, gamma, g_perp, has_perp, E, psi, ep):
+    """E = e^{-Gamma t}, psi = -expm1(-2 Gamma t)/(2 Gamma) (= t at Gamma = 0) and, only where there are
+    extra directions, ep = e^{(g_perp - Gamma) t}."""
     for i in range(gamma.size):
         g = gamma[i]
         E[i] = math.exp(-g * tt)
         psi[i] = -math.expm1(-2.0 * g * tt) / (2.0 * g) if g > 0.0 else tt
-        ep[i] = math.exp((g_perp - g) * tt)
+        if has_perp:
+            ep[i] = math.exp((g_perp - g) * tt)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -382,80 +429,91 @@ def _perp_weight(tt, g_perp, Ei, Ej, epi, epj):
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
-def _qqt_loops(t, gamma, g_perp, Va, Vb, Ua, Ub, OD, P, H, DD, Ni, mode, out_full, out11, out21, out22):
+def _qqt_loops(t, gamma, g_perp, VUaT, ODT, M1, M2, H, DD, Ni, mode, out_full, out11, out21, out22):
     """Per-time loops (small m). mode 0: full QQ^T into out_full; mode 1: the blocks whose out has T rows.
-    Returns -1, or the index of a time where the centre matrix was not positive definite."""
+    Returns -1, or the index of a time where the centre matrix was not positive definite.
+
+    Works on the transposed factor Z^T = O_+^T + diag(ep) (O_perp D)^T + (E P E)^T O_-^T (m x n), so that
+    the triangular solve and the products run along contiguous rows. The two parts linear in the time
+    factors are hoisted out of the per-time loop: for each batch of T_BATCH consecutive times,
+    ``G1 = E @ M1`` gives ``sum_i E_i P_ij O_-[r, i]`` and ``G2 = psi @ M2`` gives ``(P^T psi P)_ij``
+    (lower triangle), two matrix products of T_BATCH rows instead of 2 T_BATCH small ones. Batches start at
+    multiples of T_BATCH from the first time, and callers split the times only there, so each time is
+    computed by the same operations whatever the split."""
     m = gamma.size
-    n = OD.shape[0]
-    E = np.empty(m)
-    psi = np.empty(m)
-    ep = np.empty(m)
-    EPE = np.empty((m, m))
-    R = np.empty((m, m))
+    n = VUaT.shape[1]
+    nt = t.size
+    Eb = np.empty((T_BATCH, m))
+    psib = np.empty((T_BATCH, m))
+    epb = np.empty((T_BATCH, m))
+    G1 = np.empty((T_BATCH, m * n))
+    G2 = np.empty((T_BATCH, M2.shape[1]))
     C = np.empty((m, m))
-    F = np.empty((n, m))
     FT = np.empty((m, n))
-    has_perp = OD.shape[0] != 2 * m or Ni != m
+    Y1 = np.empty((m, Ni))
+    Y2 = np.empty((m, n - Ni))
+    has_perp = n != 2 * m or Ni != m
     use_dot = m >= M_DOT
-    for it in range(t.size):
-        tt = t[it]
-        _time_factors(tt, gamma, g_perp, E, psi, ep)
-        for i in range(m):
-            sp_i = math.sqrt(psi[i])
+    for b0 in range(0, nt, T_BATCH):
+        nb = min(T_BATCH, nt - b0)
+        for k in range(nb):
+            _time_factors(t[b0 + k], gamma, g_perp, has_perp, Eb[k], psib[k], epb[k])
+        np.dot(Eb[:nb], M1, G1[:nb])
+        np.dot(psib[:nb], M2, G2[:nb])
+        for k in range(nb):
+            it = b0 + k
+            tt = t[it]
+            E = Eb[k]
+            psi = psib[k]
+            ep = epb[k]
+            # C = E (H + P^T psi P) E + psi + E D^T D E phi_perp, lower triangle (all the Cholesky reads)
+            for i in range(m):
+                Ei = E[i]
+                off = i * (i + 1) // 2
+                for j in range(i + 1):
+                    c = Ei * E[j] * (H[i, j] + G2[k, off + j])
+                    if has_perp:
+                        c += DD[i, j] * _perp_weight(tt, g_perp, Ei, E[j], ep[i], ep[j])
+                    C[i, j] = c
+                C[i, i] += psi[i]
+            if not _cholesky_inplace(C):
+                return it
+            # Z^T[j] = O_+^T[j] + ep_j (O_perp D)^T[j] + E_j G1[j-th block]; Y^T = L^{-1} Z^T in place
             for j in range(m):
-                EPE[i, j] = E[i] * P[i, j] * E[j]
-                R[i, j] = sp_i * P[i, j] * E[j]
-        # C = R^T R + E H E + psi + E D^T D E phi_perp, R = sqrt(psi) P E
-        if use_dot:
-            np.dot(R.T, R, C)
-        else:
-            _tmatmul_into(R, R, C, True)
-        for i in range(m):
-            for j in range(m):
-                c = C[i, j] + E[i] * H[i, j] * E[j]
+                Ej = E[j]
+                off = j * n
                 if has_perp:
-                    c += DD[i, j] * _perp_weight(tt, g_perp, E[i], E[j], ep[i], ep[j])
-                C[i, j] = c
-            C[i, i] += psi[i]
-        if not _cholesky_inplace(C):
-            return it
-        # F = [Va; Ua] + [Vb; Ub] EPE + OD diag(ep); Y^T = L^{-1} F^T
-        if use_dot:
-            F[:Ni] = np.dot(Vb, EPE)
-            F[Ni:] = np.dot(Ub, EPE)
-        else:
-            _matmul_into(Vb, EPE, F[:Ni])
-            _matmul_into(Ub, EPE, F[Ni:])
-        for r in range(n):
-            for j in range(m):
-                base = Va[r, j] if r < Ni else Ua[r - Ni, j]
-                extra = OD[r, j] * ep[j] if has_perp else 0.0
-                FT[j, r] = F[r, j] + base + extra
-        _forward_rows(C, FT)
-        if mode == 0:
-            if use_dot:
-                syrk_lower(FT, out_full[it], 0.0)  # half the work of np.dot(FT.T, FT)
-                _mirror_lower(out_full[it])
+                    epj = ep[j]
+                    for r in range(n):
+                        FT[j, r] = VUaT[j, r] + ODT[j, r] * epj + Ej * G1[k, off + r]
+                else:
+                    for r in range(n):
+                        FT[j, r] = VUaT[j, r] + Ej * G1[k, off + r]
+            _forward_rows(C, FT)
+            if mode == 0:
+                if use_dot:
+                    syrk_lower(FT, out_full[it], 0.0)  # half the work of np.dot(FT.T, FT)
+                    _mirror_lower(out_full[it])
+                else:
+                    _tmatmul_into(FT, FT, out_full[it], True)
+            elif use_dot:  # BLAS needs contiguous operands: copy the two column blocks (m x Ni, m x No)
+                Y1[:] = FT[:, :Ni]
+                Y2[:] = FT[:, Ni:]
+                if out11.shape[0] > 0:
+                    syrk_lower(Y1, out11[it], 0.0)
+                    _mirror_lower(out11[it])
+                if out21.shape[0] > 0:
+                    np.dot(Y2.T, Y1, out21[it])
+                if out22.shape[0] > 0:
+                    syrk_lower(Y2, out22[it], 0.0)
+                    _mirror_lower(out22[it])
             else:
-                _tmatmul_into(FT, FT, out_full[it], True)
-        elif use_dot:  # BLAS needs contiguous operands: copy the two column blocks (m x Ni, m x No)
-            Y1 = np.ascontiguousarray(FT[:, :Ni])
-            Y2 = np.ascontiguousarray(FT[:, Ni:])
-            if out11.shape[0] > 0:
-                syrk_lower(Y1, out11[it], 0.0)
-                _mirror_lower(out11[it])
-            if out21.shape[0] > 0:
-                np.dot(Y2.T, Y1, out21[it])
-            if out22.shape[0] > 0:
-                syrk_lower(Y2, out22[it], 0.0)
-                _mirror_lower(out22[it])
-        else:
-            if out11.shape[0] > 0:
-                _tmatmul_into(FT[:, :Ni], FT[:, :Ni], out11[it], True)
-            if out21.shape[0] > 0:
-                _tmatmul_into(FT[:, Ni:], FT[:, :Ni], out21[it], False)
-            if out22.shape[0] > 0:
-                _tmatmul_into(FT[:, Ni:], FT[:, Ni:], out22[it], True)
+                if out11.shape[0] > 0:
+                    _tmatmul_into(FT[:, :Ni], FT[:, :Ni], out11[it], True)
+                if out21.shape[0] > 0:
+                    _tmatmul_into(FT[:, Ni:], FT[:, :Ni], out21[it], False)
+                if out22.shape[0] > 0:
+                    _tmatmul_into(FT[:, Ni:], FT[:, Ni:], out22[it], True)
     return -1
 
 
@@ -485,7 +543,7 @@ def _qqt_blas(t, gamma, g_perp, VUa, VUb, OD, P, H, DD, Ni, mode, out_full, out1
     has_perp = n != 2 * m or Ni != m
     for it in range(t.size):
         tt = t[it]
-        _time_factors(tt, gamma, g_perp, E, psi, ep)
+        _time_factors(tt, gamma, g_perp, has_perp, E, psi, ep)
         for i in range(m):
             sp_i = math.sqrt(psi[i])
             for j in range(m):
@@ -502,7 +560,7 @@ def _qqt_blas(t, gamma, g_perp, VUa, VUb, OD, P, H, DD, Ni, mode, out_full, out1
             C[i, i] += psi[i]
         if potrf_lower(C) != 0:
             return it
-        # F = [Va; Ua] + [Vb; Ub] EPE + OD diag(ep); Y = F L^{-T} in place
+        # F = O_+ + O_- EPE + OD diag(ep); Y = F L^{-T} in place
         for r in range(n):
             for j in range(m):
                 F[r, j] = VUa[r, j] + OD[r, j] * ep[j] if has_perp else VUa[r, j]
@@ -523,10 +581,12 @@ def _qqt_blas(t, gamma, g_perp, VUa, VUb, OD, P, H, DD, Ni, mode, out_full, out1
     return -1
 
 
-def _chunk(f: QQTFactors, t: np.ndarray, mode: int, outs) -> int:
-    """Evaluate the times ``t`` into ``outs`` (same length); -1 or the index of a failed time."""
+def _chunk(f: QQTFactors, t: np.ndarray, mode: int, outs, hoisted=None) -> int:
+    """Evaluate the times ``t`` into ``outs`` (same length); -1 or the index of a failed time.
+    ``hoisted``: :func:`_hoisted_operands` of ``f`` where the caller has them (small m only)."""
     if f.m < M_LOOPS:
-        return _qqt_loops(t, f.gamma, f.g_perp, f.Va, f.Vb, f.Ua, f.Ub, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
+        M1, M2 = _hoisted_operands(f.P, f.VUb) if hoisted is None else hoisted
+        return _qqt_loops(t, f.gamma, f.g_perp, f.VUaT, f.ODT, M1, M2, f.H, f.DD, f.Ni, mode, *outs)
     return _qqt_blas(t, f.gamma, f.g_perp, f.VUa, f.VUb, f.OD, f.P, f.H, f.DD, f.Ni, mode, *outs)
 
 
@@ -539,12 +599,16 @@ def _run(f: QQTFactors, flat: np.ndarray, mode: int, outs) -> None:
     # a caller already on one of the pool's threads runs serially: waiting on the pool from inside it could deadlock
     nested = threading.current_thread().name.startswith("lazyrich-grid")
     nthreads = min(_driver.threads(), flat.size) if work >= PARALLEL_WORK and not nested else 1
-    bounds = np.linspace(0, flat.size, nthreads + 1).astype(int)
+    # pieces start at multiples of T_BATCH: the loop kernel's batches (and so its operations) are then
+    # the same for every split
+    batches = -(-flat.size // T_BATCH)
+    bounds = np.minimum(np.linspace(0, batches, nthreads + 1).astype(int) * T_BATCH, flat.size)
     pieces = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+    hoisted = _hoisted_operands(f.P, f.VUb) if f.m < M_LOOPS else None  # once, not in each thread
 
     def piece(lo, hi):
         sub = [o[lo:hi] if o.shape[0] else o for o in outs]
-        bad = _chunk(f, flat[lo:hi], mode, sub)
+        bad = _chunk(f, flat[lo:hi], mode, sub, hoisted)
         return bad + lo if bad >= 0 else -1
 
     with one_blas_thread():

@@ -103,7 +103,7 @@ def test_blocks_agree_with_full_and_loops_with_blas(monkeypatch):
 
 @pytest.mark.parametrize("Ni, No", [(14, 14), (13, 16), (17, 12)])
 def test_mid_size_blas_calls_in_the_loop_kernel_agree_with_blas3_path(monkeypatch, Ni, No):
-    """M_DOT <= m < M_LOOPS: the loop kernel calls BLAS for its products (full and blocks)."""
+    """M_DOT <= m < M_LOOPS: the loop kernel calls BLAS for its output products (full and blocks)."""
     assert _qqt.M_DOT <= min(Ni, No) < _qqt.M_LOOPS
     W1, W2, Syx = start(21, 0.7, Ni, No)
     f = _qqt.factorise(W1, W2, Syx)
@@ -142,8 +142,9 @@ def test_large_m_blas_kernel_matches_loop_kernel_and_oracle(monkeypatch, Ni, No,
 
 
 def test_result_does_not_depend_on_the_thread_split(monkeypatch):
-    """Times are split over the driver's threads; each time is computed by the same code: bitwise equal."""
-    t = np.linspace(0.0, 5.0, 37)
+    """Times are split over the driver's threads (at whole batches of the loop kernel); each time is
+    computed by the same operations whatever the split: bitwise equal."""
+    t = np.linspace(0.0, 5.0, 7 * _qqt.T_BATCH - 5)
     for Ni, No in [(3, 5), (42, 40)]:  # loop kernel and BLAS kernel
         f = _qqt.factorise(*start(32, 0.4, Ni, No)[:2], start(32, 0.4, Ni, No)[2])
         monkeypatch.setattr(_qqt, "PARALLEL_WORK", 10**18)
@@ -153,6 +154,56 @@ def test_result_does_not_depend_on_the_thread_split(monkeypatch):
             monkeypatch.setattr(_qqt._driver, "threads", lambda k=k: k)
             assert np.array_equal(_qqt.evaluate_qqt(f, t), one)
             assert np.array_equal(_qqt.evaluate_blocks(f, t, ("W2W1",))["W2W1"], one[:, Ni:, :Ni])
+
+
+@pytest.mark.parametrize("Ni, No, lam", [(3, 3, 0.0), (2, 5, 1.2), (5, 4, -0.7), (14, 14, 0.4), (13, 16, -1.1)])
+def test_batched_loop_kernel_agrees_with_per_time_blas_kernel(monkeypatch, Ni, No, lam):
+    """The loop kernel hoists P^T psi P and (E P E)^T O_-^T into two products per batch of T_BATCH times;
+    across several batches (the last one partial), with and without extra directions, below and above
+    M_DOT, it must agree with the BLAS-3 kernel (per time, nothing hoisted) to rounding, give the same
+    numbers for a time whatever its place in a batch, and match the oracle."""
+    assert min(Ni, No) < _qqt.M_LOOPS
+    W1, W2, Syx = start(41, lam, Ni, No)
+    f = _qqt.factorise(W1, W2, Syx)
+    t = np.concatenate([[0.0, 1e-9], np.linspace(0.01, 12.0, 2 * _qqt.T_BATCH + 3), [300.0]])
+    full = _qqt.evaluate_qqt(f, t)
+    b = _qqt.evaluate_blocks(f, t)
+    assert rel(b["W2W1"], full[:, Ni:, :Ni]) <= 1e-14 and rel(b["W2W2T"], full[:, Ni:, Ni:]) <= 1e-14
+    # one time alone sits first in its own batch: only the batched products' rounding may differ
+    for k in (1, _qqt.T_BATCH + 1, t.size - 1):
+        assert rel(_qqt.evaluate_qqt(f, t[k]), full[k]) <= 1e-14
+    Q = np.vstack([W1.T, W2])
+    assert rel(full[0], Q @ Q.T) <= 1e-14
+    assert rel(full[2], _qqt.fukumizu_qqt(W1, W2, Syx, t[2])) <= 1e-12
+    monkeypatch.setattr(_qqt, "M_LOOPS", 1)  # the BLAS-3 kernel: C and Z built per time
+    assert rel(_qqt.evaluate_qqt(f, t), full) <= 1e-13
+
+
+def test_hoisted_operands_and_mutations_of_them_are_caught():
+    """M1 and M2 are the products' time-independent operands; a wrong index layout must break the result."""
+    W1, W2, Syx = start(42, 0.9, 3, 4)
+    f = _qqt.factorise(W1, W2, Syx)
+    M1, M2 = _qqt._hoisted_operands(f.P, f.VUb)
+    m, n = f.m, f.Ni + f.No
+    assert np.array_equal(M1, (f.P[:, :, None] * f.VUb.T[:, None, :]).reshape(m, m * n))
+    rows, cols = np.tril_indices(m)
+    assert np.array_equal(M2, f.P[:, rows] * f.P[:, cols])
+    t = np.linspace(0.2, 3.0, 5)
+    ref = np.stack([_qqt.fukumizu_qqt(W1, W2, Syx, tk) for tk in t])
+
+    def run(A1, A2):
+        out = np.empty((t.size, n, n))
+        e = np.empty((0, 1, 1))
+        assert _qqt._qqt_loops(t, f.gamma, f.g_perp, f.VUaT, f.ODT, A1, A2, f.H, f.DD, f.Ni, 0, out, e, e, e) == -1
+        return out
+
+    assert rel(run(M1, M2), ref) <= 1e-12
+    # P^T in place of P in M1, and M2 packed in the upper triangle's row-major order (same entries, other places)
+    M1_bad = (f.P.T[:, :, None] * f.VUb.T[:, None, :]).reshape(m, m * n)
+    upper_rows, upper_cols = np.triu_indices(m)
+    M2_bad = f.P[:, upper_rows] * f.P[:, upper_cols]
+    assert rel(run(M1_bad, M2), ref) > 1e-3
+    assert rel(run(M1, M2_bad), ref) > 1e-3
 
 
 def test_nested_call_from_the_driver_pool_runs_serially(monkeypatch):
