@@ -15,7 +15,20 @@ Baselines, each run to the same answer (loss <= 1e-22; the predictors agree to ~
   (i)  lazyrich's own simulator ``numerics.simulate._diagonal.train`` (gradient flow of the full
        network, Dormand-Prince 5(4) in Numba, rtol 1e-12, loss-threshold stop);
   (ii) ``scipy.integrate.solve_ivp`` (LSODA, rtol 1e-11, atol 1e-14, as in the research note)
-       on the same full-network flow with a terminal event at loss 1e-22 (the "notebook" route).
+       on the same full-network flow with its analytic Jacobian and a terminal event at loss
+       1e-22 (the "notebook" route, as a competent user writes it: without ``jac`` LSODA spends
+       ~90 % of its right-hand sides on finite-difference Jacobians, 10494 calls instead of 894 at
+       c = 0.5; its time is dominated by its own dense 800 x 800 LU and solves either way, so
+       the Jacobian changed it by less than the host's noise in our runs).
+
+Figures (2026-11-23, 2-core host under a load of 4-5 from other jobs, so both sides slowed):
+projection (through ``evaluate``) 1.07 / 1.65 / 1.60 ms at c = 0.5 / 0.05 / 0.005, of which
+~0.15-0.37 ms is ``evaluate``'s own overhead; LSODA with the Jacobian 4.2 / 7.6 / 15.7 s, i.e.
+3919x / 4613x / 9853x; lazyrich's Numba flow 243x / 441x / 1069x; the answers agree to 7e-11.
+A second run under a load of ~2.5: 1.11 / 1.46 / 1.53 ms, LSODA 1.9 / 3.3 / 6.5 s (1737x / 2259x /
+4235x), Numba flow 180x / 364x / 740x.
+The solver alone (``numerics._bregman.bregman_dual_newton``, lazy Hessian) is 0.44 / 0.70 /
+0.73 ms, 1.46x / 1.49x / 1.30x the eager Newton of the previous version in the same run.
 
 Timings are medians over ``--repeats`` of ``time.perf_counter`` after a warm-up call (every
 Numba function compiled or loaded first); ratios are medians of per-repeat ratios of calls
@@ -52,20 +65,45 @@ LOSS_TOL = 1e-22
 
 
 def _scipy_flow(c, X, y):
-    z0 = diagonal_init(c, 0.0, X.shape[1]).stacked()
+    """LSODA on the full-network flow z' = -grad L(z), with the analytic Jacobian (800 x 800 at d = 200).
+
+    Without ``jac`` LSODA builds every Jacobian of its stiff (BDF) phase by 4d extra right-hand
+    sides, ~90 % of its calls; a competent user passes it. With ``s = (v_+, -v_-, w_+, -w_-)``
+    (d beta / d z), ``K = X^T X / n`` and ``g = K beta - X^T y / n``:
+    ``J = -(s s^T) * tile(K, 4, 4)`` plus ``-g`` on the (w_+, v_+) blocks' diagonals and ``+g`` on the
+    (w_-, v_-) ones (checked against central differences to 4e-11 of max|J| = 0.1).
+    """
+    n, d = X.shape
+    z0 = diagonal_init(c, 0.0, d).stacked()
     buf = np.empty_like(z0)
+    K = X.T @ X / n
+    K4 = np.tile(K, (4, 4))
+    Xty = X.T @ y / n
+    diag = np.arange(d)
 
     def rhs(_, z):
         _rhs(z, X, y, buf)
         return buf.copy()
 
+    def jac(_, z):
+        wp, wm, vp, vm = z[:d], z[d:2 * d], z[2 * d:3 * d], z[3 * d:]
+        g = K @ (wp * vp - wm * vm) - Xty
+        s = np.concatenate([vp, -vm, wp, -wm])
+        J = np.outer(s, s)
+        J *= K4
+        J *= -1.0
+        J[diag, 2 * d + diag] -= g
+        J[2 * d + diag, diag] -= g
+        J[d + diag, 3 * d + diag] += g
+        J[3 * d + diag, d + diag] += g
+        return J
+
     def converged(_, z):
         return _rhs(z, X, y, buf) - LOSS_TOL
 
     converged.terminal = True
-    sol = solve_ivp(rhs, (0.0, 1e9), z0, method="LSODA", rtol=1e-11, atol=1e-14, events=converged)
+    sol = solve_ivp(rhs, (0.0, 1e9), z0, method="LSODA", rtol=1e-11, atol=1e-14, events=converged, jac=jac)
     z = sol.y[:, -1]
-    d = X.shape[1]
     return z[:d] * z[2 * d:3 * d] - z[d:2 * d] * z[3 * d:], sol.nfev
 
 
