@@ -464,7 +464,7 @@ import time
 _t0 = time.perf_counter()
 import numpy
 _t1 = time.perf_counter()
-import numba
+# Numba is not imported here: a process whose kernels are on the LLVM route never needs it
 _t2 = time.perf_counter()
 import sympy
 _t3 = time.perf_counter()
@@ -476,8 +476,10 @@ _t5 = time.perf_counter()
 _v = _r.evaluate(lam=1.0, s=1.0, a0=0.01, t=1.0)
 _t6 = time.perf_counter()
 import json
+import sys
 out = {"total_s": _t6 - _t0, "numpy_s": _t1 - _t0, "numba_s": _t2 - _t1, "sympy_s": _t3 - _t2,
-       "derive_s": _t4 - _t3, "kernel_s": _t5 - _t4, "first_eval_s": _t6 - _t5, "value": float(_v)}
+       "derive_s": _t4 - _t3, "kernel_s": _t5 - _t4, "first_eval_s": _t6 - _t5, "value": float(_v),
+       "numba_imported": "numba" in sys.modules, "scipy_imported": "scipy" in sys.modules}
 if DIAG:  # after the timed region: what the kernel lookup spends outside Numba
     _a = time.perf_counter(); _spec = _r.kernel_spec(); _b = time.perf_counter(); _spec.digest(); _c = time.perf_counter()
     out.update(kernel_spec_s=_b - _a, digest_s=_c - _b)
@@ -893,9 +895,10 @@ def main(argv=None) -> int:
               f"{cold['warmup_compile_wall_s']:.1f} s wall):")
         print(f"    in-process {cm['total_s']:.3f} s, subprocess wall {cm['wall_s']:.3f} s "
               f"(bare 'python -c' wall {cold['bare_interpreter_wall_s']:.3f} s)")
-        print(f"    import numpy {cm['numpy_s']:.3f} + numba {cm['numba_s']:.3f} + sympy {cm['sympy_s']:.3f} + "
+        print(f"    import numpy {cm['numpy_s']:.3f} + sympy {cm['sympy_s']:.3f} + "
               f"derive {cm['derive_s']:.3f} + kernel lookup/load {cm['kernel_s']:.3f} + first evaluate "
-              f"{cm['first_eval_s']:.3f} s")
+              f"{cm['first_eval_s']:.3f} s; Numba imported: {cold['runs'][0].get('numba_imported')}, "
+              f"SciPy imported: {cold['runs'][0].get('scipy_imported')}")
         print(f"    same run ending in os._exit(0) (no interpreter teardown): wall {cold['wall_with_os_exit_s']:.3f} s "
               f"-> teardown ~{cm['wall_s'] - cold['wall_with_os_exit_s']:.3f} s")
         print(f"    of the kernel lookup: kernel_spec() {dg['kernel_spec_s']:.3f} s, one spec.digest() "
