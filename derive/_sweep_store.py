@@ -111,9 +111,9 @@ def write_blocks(result: Result, p: Plan, arrays: dict, blocks, *, done=(), devi
     arrays laid out by :func:`layout_zarr`); return the count of points outside the domain.
 
     With more than one thread allowed (``numerics._driver.threads()``, i.e.
-    ``$LAZYRICH_THREADS``), a background thread writes chunk k while chunk k + 1 is evaluated
-    (the kernel releases the GIL), with at most two chunks waiting: memory stays bounded by a
-    few chunks. With one thread (``LAZYRICH_THREADS=1``, as in single-threaded Dask workers)
+    ``$LAZYRICH_THREADS``), background threads (two for direct chunk files, else one) write
+    chunks while the next is evaluated (the kernel releases the GIL), with at most one chunk
+    waiting: memory stays bounded by a few chunks. With one thread (``LAZYRICH_THREADS=1``, as in single-threaded Dask workers)
     each chunk is written where it is evaluated, and nothing else runs.
     ``done`` holds ``(block, outputs, invalid)`` already evaluated for the first blocks.
     """
@@ -130,10 +130,12 @@ def write_blocks(result: Result, p: Plan, arrays: dict, blocks, *, done=(), devi
             if bar is not None:
                 bar.update()
         return ninvalid
-    # buffers cycle between the evaluating thread and the writer: one being filled, one
-    # queued, one being written
+    # buffers cycle between the evaluating thread and the writers: one being filled, one
+    # queued, one being written by each writer. Two writers keep two direct writes in flight:
+    # one at a time left the disk idle between chunk files (310 MB/s where it sustains 430)
+    nwriters = 2 if sink.files is not None else 1
     free: queue.Queue = queue.Queue()
-    for _ in range(3):
+    for _ in range(nwriters + 2):
         free.put(sink.buffer())
     pending: queue.Queue = queue.Queue()
     errors: list[BaseException] = []
@@ -151,8 +153,10 @@ def write_blocks(result: Result, p: Plan, arrays: dict, blocks, *, done=(), devi
                 errors.append(exc)
             free.put(buf)
 
-    thread = threading.Thread(target=writer, name="lazyrich-zarr-writer", daemon=True)
-    thread.start()
+    writers = [threading.Thread(target=writer, name=f"lazyrich-zarr-writer-{k}", daemon=True)
+               for k in range(nwriters)]
+    for thread in writers:
+        thread.start()
     ninvalid = 0
     try:
         for k, block in enumerate(blocks):
@@ -165,8 +169,10 @@ def write_blocks(result: Result, p: Plan, arrays: dict, blocks, *, done=(), devi
             if bar is not None:
                 bar.update()
     finally:
-        pending.put(None)
-        thread.join()
+        for _ in writers:
+            pending.put(None)
+        for thread in writers:
+            thread.join()
     if errors:
         raise errors[0]
     return ninvalid
