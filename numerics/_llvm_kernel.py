@@ -49,7 +49,7 @@ import llvmlite.binding as llvm
 import llvmlite.ir as ir
 
 #: bumps when the translation changes (part of the object file's name)
-LLVM_BACKEND_VERSION = "2"
+LLVM_BACKEND_VERSION = "3"
 
 _DOUBLE = ir.DoubleType()
 _BOOL = ir.IntType(1)
@@ -135,11 +135,18 @@ class _Translator:
             ends = []
             for bb, side in ((then_bb, node.body), (else_bb, node.orelse)):
                 self.b.position_at_end(bb)
-                v = self.value(self.expr(side))
-                ends.append((v, self.b.block))
+                ends.append((self.expr(side), self.b.block))  # each side's last block, not yet terminated
+            # a condition chosen by a condition (SymPy's ITE inside a Piecewise) is a boolean phi
+            logical = [isinstance(v, bool) or (isinstance(v, ir.Value) and v.type == _BOOL) for v, _ in ends]
+            if any(logical) and not all(logical):
+                raise Unsupported("a conditional expression mixing a boolean and a number")
+            convert = self.boolean if all(logical) else self.value
+            for k, (v, bb) in enumerate(ends):
+                self.b.position_at_end(bb)
+                ends[k] = (convert(v), bb)
                 self.b.branch(merge)
             self.b.position_at_end(merge)
-            phi = self.b.phi(_DOUBLE)
+            phi = self.b.phi(_BOOL if all(logical) else _DOUBLE)
             for v, bb in ends:
                 phi.add_incoming(v, bb)
             return phi

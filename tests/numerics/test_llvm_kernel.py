@@ -193,6 +193,7 @@ def _trees(draw, depth=4):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_trees(), _trees(), st.integers(0, 2**32 - 1))
 @example(sp.Max(x, y) + sp.Piecewise((x, y > 0), (y, True)), sp.exp(x) * sp.Abs(y) ** 3, 0)
+@example(x, sp.Piecewise((x, sp.ITE(y > 0, sp.Eq(x, 0), sp.Eq(x + y, 0))), (x * y, x < 1), (y, True)), 0)  # a boolean choice
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_random_expressions_equal_numba_bit_for_bit(tmp_path_factory, e1, e2, seed):
     """Whatever the generated source holds, the LLVM route computes Numba's values exactly."""
