@@ -286,22 +286,13 @@ def _statements(t: _Translator, stmts: list) -> None:
                     t.env.pop(name, None)  # set on one path only: using it afterwards is not translated
                     continue
                 phi = b.phi(_DOUBLE)
-                phi.add_incoming(_as_double(v1, bb1), bb1)
-                phi.add_incoming(_as_double(v2, bb2), bb2)
+                phi.add_incoming(t.value(v1), bb1)
+                phi.add_incoming(t.value(v2), bb2)
                 t.env[name] = phi
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # a docstring
         else:
             raise Unsupported(f"statement {type(stmt).__name__}")
-
-
-def _as_double(v, block) -> ir.Value:
-    """A branch's value for a phi: numbers become constants; IR doubles stay."""
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return ir.Constant(_DOUBLE, float(v))
-    if isinstance(v, ir.Value) and v.type == _DOUBLE:
-        return v
-    raise Unsupported("a branch assigns a non-number")
 
 
 def _body(builder: ir.IRBuilder, module: ir.Module, fn: ast.FunctionDef, args: list, nout: int) -> list:
