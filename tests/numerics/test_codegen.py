@@ -14,6 +14,8 @@ import sympy as sp
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from _expression_trees import expression_trees  # tests/numerics/_expression_trees.py
+
 import numerics
 from numerics import (
     CACHE_ENV_VAR,
@@ -164,14 +166,9 @@ _UNARY = (lambda e: sp.exp(-e**2), sp.sin, lambda e: sp.sqrt(1 + e**2), lambda e
 _BINARY = (sp.Add, sp.Mul, lambda p, q: p / (2 + q**2), lambda p, q: sp.Piecewise((p, q > 0), (q, True)))
 
 
-@st.composite
-def _trees(draw, depth=4):
+def _trees():
     """Random expression trees over x, y; small leaf set so that subtrees repeat."""
-    if depth == 0 or draw(st.integers(0, 3)) == 0:
-        return draw(st.sampled_from(_LEAVES))
-    if draw(st.booleans()):
-        return draw(st.sampled_from(_UNARY))(draw(_trees(depth - 1)))
-    return draw(st.sampled_from(_BINARY))(draw(_trees(depth - 1)), draw(_trees(depth - 1)))
+    return expression_trees(_LEAVES, _UNARY, _BINARY)
 
 
 # a value whose square underflows would take a Piecewise branch in floats (x**2 > 0 false) that the

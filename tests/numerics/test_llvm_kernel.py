@@ -16,6 +16,8 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+
+from _expression_trees import expression_trees  # tests/numerics/_expression_trees.py
 from sympy.codegen.cfunctions import expm1, log1p
 
 import numerics._kernel as kernel_module
@@ -181,13 +183,9 @@ _BINARY = (sp.Add, sp.Mul, lambda p, q: p / (2 + q**2), lambda p, q: sp.Piecewis
            lambda p, q: sp.Max(p, q), lambda p, q: sp.Piecewise((p, sp.Eq(q, 0)), (p * q, p < 1), (q, True)))
 
 
-@st.composite
-def _trees(draw, depth=4):
-    if depth == 0 or draw(st.integers(0, 3)) == 0:
-        return draw(st.sampled_from(_LEAVES))
-    if draw(st.booleans()):
-        return draw(st.sampled_from(_UNARY))(draw(_trees(depth - 1)))
-    return draw(st.sampled_from(_BINARY))(draw(_trees(depth - 1)), draw(_trees(depth - 1)))
+def _trees():
+    """Random expression trees over x, y; small leaf set so that subtrees repeat."""
+    return expression_trees(_LEAVES, _UNARY, _BINARY)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
