@@ -335,6 +335,15 @@ def hoistable_locals(spec: KernelSpec) -> tuple[tuple[sp.Symbol, sp.Expr], ...]:
     return tuple(hoisted)
 
 
+def scalar_signature(spec: KernelSpec) -> str:
+    """The Numba signature of the scalar kernel: float64 scalars and ``float64[::1]`` vectors in,
+    one float64 or a tuple of them out."""
+    nout = len(spec.outputs)
+    ret = "float64" if nout == 1 else f"UniTuple(float64, {nout})"
+    args = ["float64"] * len(spec.scalars) + ["float64[::1]"] * len(spec.vectors)
+    return f"{ret}({', '.join(args)})"
+
+
 def generate_source(spec: KernelSpec) -> str:
     """The full text of the kernel module for ``spec``."""
     lengths = {sym: f"{vec.label}.shape[0]" for sym, vec in spec.lengths}
@@ -342,10 +351,7 @@ def generate_source(spec: KernelSpec) -> str:
     args = [printer.doprint(a) for a in spec.scalars] + [str(v.label) for v in spec.vectors]
     arglist = ", ".join(args)
     nout = len(spec.outputs)
-    scalar_t = "float64"
-    ret_t = scalar_t if nout == 1 else f"UniTuple(float64, {nout})"
-    sig_args = [scalar_t] * len(spec.scalars) + ["float64[::1]"] * len(spec.vectors)
-    signature = f"{ret_t}({', '.join(sig_args)})"
+    signature = scalar_signature(spec)
     outputs = [_stable(e, spec.rewrite) for e in spec.outputs]
 
     src = [

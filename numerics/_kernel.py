@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _driver, _ieee_math
 from ._cache import cache_dir
-from ._codegen import KernelSpec, generate_source
+from ._codegen import KernelSpec, generate_source, scalar_signature
 from ._llvm_module import llvm_module, wants_llvm
 
 _LOCK = threading.Lock()
@@ -44,9 +44,7 @@ class Kernel:
         if kern is None:
             import numba
 
-            nx, nout = len(self.spec.scalars), len(self.spec.outputs)
-            ret = "float64" if nout == 1 else f"UniTuple(float64, {nout})"
-            sig = f"{ret}({', '.join(['float64'] * nx)})"
+            sig = scalar_signature(self.spec)
             kern = self.module.kernel = numba.njit(sig, error_model="numpy")(self.module._scalar)
         return kern
 
@@ -143,7 +141,7 @@ def compile_kernel(spec: KernelSpec) -> Kernel:
             _write_once(path, generate_source(spec))
         module = None
         if wants_llvm(spec):
-            module = llvm_module(path, spec, _write_once)
+            module = llvm_module(path, spec, digest, _write_once)
         kern = Kernel(spec, path, module if module is not None else _import(path))
         _LOADED[digest] = kern
         return kern

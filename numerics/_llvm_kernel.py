@@ -101,7 +101,7 @@ class _Translator:
             return v
         raise Unsupported("a boolean where a number is expected")
 
-    def expr(self, node):  # noqa: C901  one branch per node kind
+    def expr(self, node):
         if isinstance(node, ast.Constant):
             return _const(node.value) if not isinstance(node.value, bool) else node.value
         if isinstance(node, ast.Name):
@@ -248,12 +248,9 @@ class _Translator:
         return out
 
 
-def scalar_function(source: str, name: str = "_scalar") -> ast.FunctionDef:
-    """The function ``name`` of a kernel module's source."""
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            return node
-    raise Unsupported(f"no function {name}")
+def functions(source: str) -> dict[str, ast.FunctionDef]:
+    """The top-level functions of a kernel module's source, by name (parsed once)."""
+    return {node.name: node for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
 
 
 def _statements(t: _Translator, stmts: list) -> None:

@@ -27,7 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from ._codegen import KernelSpec
-from ._llvm_kernel import Unsupported, compile_object, load_object, object_path, scalar_function, translate
+from ._llvm_kernel import (
+    Unsupported,
+    compile_object,
+    functions,
+    load_object,
+    object_path,
+    translate,
+)
 
 #: environment variable: "0" turns the LLVM route off (every kernel through Numba); "1" or unset: on
 ENV_VAR = "LAZYRICH_LLVM_KERNELS"
@@ -43,11 +50,6 @@ def _setting() -> str:
 def wants_llvm(spec: KernelSpec) -> bool:
     """Whether ``spec`` is a plain scalar kernel the LLVM route may compile."""
     return (_setting() != "0" and not spec.helpers and not spec.vectors and spec.implicit is None)
-
-
-def operation_count(fn: ast.FunctionDef) -> int:
-    """Arithmetic operations, calls and comparisons in a function's body."""
-    return sum(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Call, ast.Compare, ast.IfExp)) for n in ast.walk(fn))
 
 
 class _Concatenated:
@@ -71,29 +73,23 @@ class _Concatenated:
             return self._value[:2]
 
 
-def _hoisted_functions(source: str):
-    """The module's ``(_prefix, _suffix)`` when its driver hoists (see ``grid_source``), else None."""
-    try:
-        return scalar_function(source, "_prefix"), scalar_function(source, "_suffix")
-    except Unsupported:
-        return None
-
-
-def llvm_module(path: Path, spec: KernelSpec, write_once) -> types.ModuleType | None:
-    """The LLVM-backed module for the kernel source at ``path``, or ``None`` (use Numba)."""
-    source = path.read_text()
-    try:
-        fn = scalar_function(source)
-    except Unsupported:
+def llvm_module(path: Path, spec: KernelSpec, digest: str, write_once) -> types.ModuleType | None:
+    """The LLVM-backed module for the kernel source at ``path`` (``digest``: the spec's, which
+    the caller has computed), or ``None`` (use Numba)."""
+    defs = functions(path.read_text())
+    fn = defs.get("_scalar")
+    if fn is None:
         return None
     nx, nout = len(spec.scalars), len(spec.outputs)
-    symbol = f"lazyrich_{spec.digest()}"
+    symbol = f"lazyrich_{digest}"
     obj_file = object_path(path)
     if obj_file.exists():
         obj = obj_file.read_bytes()
     else:
+        # the driver hoists when the module has a prefix/suffix split (see grid_source)
+        hoist = (defs["_prefix"], defs["_suffix"]) if "_prefix" in defs and "_suffix" in defs else None
         try:
-            ir_text = translate(fn, nout, symbol, _hoisted_functions(source))
+            ir_text = translate(fn, nout, symbol, hoist)
         except Unsupported:
             return None
         obj = compile_object(ir_text)
@@ -104,7 +100,7 @@ def llvm_module(path: Path, spec: KernelSpec, write_once) -> types.ModuleType | 
     module.__file__ = str(path)
     module.math = math
     module.np = np
-    exec(compile(ast.Module(body=[fn], type_ignores=[]), str(path), "exec"), vars(module))
+    exec(compile(ast.Module(body=[fn], type_ignores=[]), str(path), "exec"), vars(module))  # noqa: S102 - our own generated source
     concatenated = _Concatenated()
     p = ctypes.c_void_p
     i64 = ctypes.c_int64
@@ -136,4 +132,4 @@ def llvm_module(path: Path, spec: KernelSpec, write_once) -> types.ModuleType | 
     return module
 
 
-__all__ = ["ENV_VAR", "llvm_module", "operation_count", "wants_llvm"]
+__all__ = ["ENV_VAR", "llvm_module", "wants_llvm"]

@@ -14,16 +14,21 @@ import random
 import numpy as np
 import pytest
 import sympy as sp
+from _expression_trees import expression_trees  # tests/numerics/_expression_trees.py
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-
-from _expression_trees import expression_trees  # tests/numerics/_expression_trees.py
 from sympy.codegen.cfunctions import expm1, log1p
 
 import numerics._kernel as kernel_module
-from numerics import CACHE_ENV_VAR, Implicit, KernelSpec, compile_kernel
-from numerics import _llvm_kernel, _llvm_module
-from numerics._llvm_module import ENV_VAR, operation_count, wants_llvm
+from numerics import (
+    CACHE_ENV_VAR,
+    Implicit,
+    KernelSpec,
+    _llvm_kernel,
+    _llvm_module,
+    compile_kernel,
+)
+from numerics._llvm_module import ENV_VAR, wants_llvm
 
 x, y = sp.symbols("x y", real=True)
 
@@ -153,11 +158,6 @@ def test_the_setting_turns_the_route_off_and_is_checked(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV_VAR, "yes")
     with pytest.raises(ValueError, match=f"{ENV_VAR}: must be 0 or 1"):
         wants_llvm(KernelSpec("llvm_small", (x,), (sp.exp(x),)))
-
-
-def test_operation_count_counts_operations_calls_and_branches():
-    fn = ast.parse("def f(a, b):\n    c = -a * b + math.exp(a)\n    return c if a < b else 1.0\n").body[0]
-    assert operation_count(fn) == 6  # neg, *, +, call, compare, if-else
 
 
 def test_hoisted_rows_and_if_blocks_equal_numba_on_the_mode_kernel(tmp_path, monkeypatch):
