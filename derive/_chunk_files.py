@@ -96,26 +96,22 @@ class ChunkFiles:
         except OSError:
             self.direct = False  # e.g. tmpfs: EINVAL; do not try again for this array
             return False
+        done = 0
         try:
-            done = 0
             while done < len(data):
                 n = os.write(fd, data[done:])
-                if n <= 0 or n % ALIGN:
-                    # a short or misaligned direct write: finish the file with an ordinary write
-                    os.close(fd)
-                    fd = -1
-                    with open(path, "r+b") as f:
-                        f.seek(done + max(n, 0))
-                        f.write(data[done + max(n, 0):])
-                    return True
+                if n <= 0:
+                    break
                 done += n
-            return True
+                if n % ALIGN:
+                    break  # a misaligned direct write: the rest cannot follow directly
         except OSError:
             self.direct = False
-            if fd >= 0:
-                os.close(fd)
-                fd = -1
             return False
         finally:
-            if fd >= 0:
-                os.close(fd)
+            os.close(fd)
+        if done < len(data):  # a short direct write: finish the file with an ordinary one
+            with open(path, "r+b") as f:
+                f.seek(done)
+                f.write(data[done:])
+        return True

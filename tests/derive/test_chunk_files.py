@@ -100,3 +100,21 @@ def test_a_streamed_sweep_writes_its_chunk_files_directly_and_equals_evaluate(tm
     want = derive.get(MODE).evaluate(lam=lam[:, None, None], s=1.5, a0=a0[:, None], t=t)
     with xr.open_zarr(tmp_path / "g.zarr", consolidated=False) as reopened:
         np.testing.assert_array_equal(reopened["a"].values, want)
+
+
+def test_a_short_direct_write_is_finished_by_an_ordinary_one(tmp_path, monkeypatch):
+    if not hasattr(os, "O_DIRECT"):
+        pytest.skip("no O_DIRECT on this platform")
+    shape, chunks = (16, 512), (8, 512)
+    files = ChunkFiles.open(_array(tmp_path, shape, chunks))
+    real_write = os.write
+    calls = []
+
+    def one_page_then_nothing(fd, data):  # a direct write that stops after one page
+        calls.append(len(data))
+        return real_write(fd, data[:ALIGN]) if len(calls) % 2 == 1 else 0
+
+    monkeypatch.setattr(os, "write", one_page_then_nothing)
+    want = _fill_chunks(files, shape, chunks, np.random.default_rng(2))
+    assert files.direct and len(calls) == 4  # two chunks, each: one page direct, then the rest ordinarily
+    np.testing.assert_array_equal(zarr.open_array(str(tmp_path / "s.zarr" / "v"), mode="r")[...], want)
