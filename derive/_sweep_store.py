@@ -113,8 +113,9 @@ def write_blocks(result: Result, p: Plan, arrays: dict, blocks, *, done=(), devi
     With more than one thread allowed (``numerics._driver.threads()``, i.e.
     ``$LAZYRICH_THREADS``), background threads (two for direct chunk files, else one) write
     chunks while the next is evaluated (the kernel releases the GIL), with at most one chunk
-    waiting: memory stays bounded by a few chunks. With one thread (``LAZYRICH_THREADS=1``, as in single-threaded Dask workers)
-    each chunk is written where it is evaluated, and nothing else runs.
+    waiting: memory stays bounded by a few chunks. With one thread (``LAZYRICH_THREADS=1``, as
+    in single-threaded Dask workers) each chunk is written where it is evaluated, and nothing
+    else runs.
     ``done`` holds ``(block, outputs, invalid)`` already evaluated for the first blocks.
     """
     from numerics._driver import threads
