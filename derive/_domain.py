@@ -71,12 +71,28 @@ class Domain:
                 ok &= ~bad
         return ok
 
-    def violations(self, x: np.ndarray) -> tuple[np.ndarray, str]:
-        """Boolean mask of entries outside the domain, and the first reason found."""
+    def _holds(self, v: float) -> bool:
+        """Whether the single value ``v`` is inside the domain, integrality aside (False for NaN)."""
+        if v != v or (not self.allow_inf and not math.isfinite(v)):
+            return False
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return above and below
+
+    def violations(self, x: np.ndarray) -> tuple[np.ndarray | None, str]:
+        """Boolean mask of entries outside the domain, and the first reason found.
+
+        For a non-integer domain the common all-valid case costs two reductions: the
+        domain is an interval, so every entry is inside when the minimum and maximum are
+        (``min``/``max`` propagate NaN, which no domain contains). The mask is then
+        ``None``; it is built only when some entry fails.
+        """
+        if x.size and not self.integer and self._holds(float(x.min())) and self._holds(float(x.max())):
+            return None, ""
         for bad, reason in self._failures(x):  # lazily: the first failing condition stops the scan
             if bad.any():
                 return bad, reason
-        return np.zeros(x.shape, dtype=bool), ""
+        return None, ""
 
 
 def _num(v: float) -> str:

@@ -23,7 +23,11 @@ a whole spectrum) pass ``evaluator=``: a function of the checked parameter array
 name. ``.evaluate`` still checks the domains and constraints first and still
 refuses to return NaN; ``.latex()``, ``.conditions``, the CLI and the report treat
 such a result like any other. The evaluator should be compiled code (Numba) or
-whole-array NumPy, factorising once and reusing the factorisation.
+whole-array NumPy, factorising once and reusing the factorisation. An evaluator that
+checks its own output while it is still in cache (a compiled per-time loop, say) and
+raises ``FloatingPointError`` on a non-finite entry declares it with
+``evaluator_checks_finite=True``; ``.evaluate`` then skips its own scan of the whole
+output, a pass over memory that costs as much as the work for cheap per-point maths.
 
 Example (a result of one's own)::
 
@@ -112,6 +116,7 @@ class Result:
         helpers: Sequence[tuple[str, tuple, tuple, sp.Expr]] = (),
         kernel_locals: Sequence[tuple[sp.Symbol, sp.Expr]] = (),
         evaluator: Callable[..., object] | None = None,
+        evaluator_checks_finite: bool = False,
         kernel: Callable[[], tuple[Sequence[tuple[sp.Symbol, sp.Expr]], Sequence[sp.Expr]]] | None = None,
     ):
         if outputs is None:
@@ -138,6 +143,9 @@ class Result:
             raise ValueError(f"{name}: give kernel= or kernel_exprs=/kernel_locals=, not both")
         self._kernel_builder = kernel
         self._evaluator = evaluator
+        if evaluator_checks_finite and evaluator is None:
+            raise ValueError(f"{name}: evaluator_checks_finite=True needs evaluator=")
+        self._evaluator_checks_finite = bool(evaluator_checks_finite)
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise ValueError(f"{name}: duplicate parameter names {names}")
@@ -310,6 +318,8 @@ class Result:
 
     def _evaluate_custom(self, values: dict[str, np.ndarray]):
         out = self._evaluator(**values)
+        if self._evaluator_checks_finite:
+            return out
         arrays = out.values() if isinstance(out, dict) else [out]
         for a in arrays:
             a = np.asarray(a)

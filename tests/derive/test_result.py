@@ -118,6 +118,21 @@ def test_evaluator_nan_is_a_bug_not_a_number():
         r.evaluate(x=1.0)
 
 
+def test_evaluator_that_checks_its_own_output_is_trusted():
+    calls = []
+
+    def evaluator(x):
+        calls.append(1)
+        return np.full(np.shape(x), np.nan)  # breaks its promise: shows evaluate() no longer scans
+
+    r = Result("test.self_checking_evaluator", title="checks itself", params=[Param("x", real())],
+               expr=sp.Symbol("x"), evaluator=evaluator, evaluator_checks_finite=True)
+    assert np.isnan(r.evaluate(x=1.0)) and calls == [1]
+    with pytest.raises(ValueError, match="evaluator_checks_finite=True needs evaluator="):
+        Result("test.no_evaluator", title="t", params=[Param("x", real())], expr=sp.Symbol("x"),
+               evaluator_checks_finite=True)
+
+
 def test_param_ndim():
     assert Param("v", vector=True).ndim == 1 and Param("M", ndim=2).vector
     assert Param("x").ndim == 0 and not Param("x").vector
