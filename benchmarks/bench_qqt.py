@@ -41,6 +41,25 @@ n = 27 22.2 -> 17.4 ms; factorise 0.30 -> 0.21 ms at n = 5. Whole ``evaluate`` o
 kernel's share (per-thread CPU 0.39 / 0.37 ms at n = 5, 4.4 / 4.2 ms at n = 20). The stacked
 forming makes DOP853 6 ms faster at n = 5 and 4 ms at n = 20 than the per-time loop used before.
 Accuracy unchanged: 1.5e-15 (n = 5) and 1.4e-15 (n = 20) against 50 digits.
+
+Session 6 (load 1.5-2.6 throughout: one core was taken by other engineers, so wall = CPU and
+the second thread rarely helped). The factorisation is now one compiled call
+(``numerics._qqt_factor``): 0.27-0.45 -> 0.07 ms at n = 5, 0.49 -> 0.23 ms at n = 20; the
+input checks 0.08 -> 0.015 ms; psi reuses E where 2 Gamma t >= 1 (one expm1 per mode fewer);
+the calling thread works on the times too, taking pieces from a shared queue with the pool; the
+kernels check each time's output for NaN in cache (the whole-result scan in ``Result.evaluate``,
+0.54 ms at n = 20, goes once the result declares ``evaluator_checks_finite``). Interleaved A/B
+of the evaluator, old vs new code in one process (process CPU, medians of 40): n = 5 1.95 ->
+1.49 ms (1.25x; one thread 1.39 -> 1.11 ms), n = 20 13.7 -> 13.5 ms (1.02x: the per-time
+kernel, about 9 us CPU per time at m = 20, is unchanged). This script at 22:11 UTC (load 2.4):
+n = 5 closed form 1.27 ms vs DOP853 14.8 ms = 10.8x (best 11.0x), n = 20 13.1 vs 35.3 ms =
+2.7x; at 21:58 (load 2.1) n = 100 1.64x (best 2.35x). DOP853 itself varied 2x between runs
+(n = 5: 14.8 to 30.9 ms). Where the n = 20 time goes (one thread, per time point): output product
+(BLAS syrk 40 x 40 from 20, and the mirror) 3.3 us, triangular solve 1.25, hoisted gemm for Z
+1.1, Cholesky 0.9, time factors 0.4, the rest 1.5; tried and rejected: register-tiled products
+and solves written in Numba (2-3x slower than BLAS: Numba keeps LLVM's SLP vectoriser off, so
+32 scalar accumulators stay scalar), loops vectorised across the 32 times of a batch (slower),
+a right-looking Cholesky (1.8x slower), dgemm instead of syrk + mirror (within noise at m = 20).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ qqt = register(Result(
     params=[P_W1, P_W2, P_SYX, P_T],
     expr=QQT_DISPLAY, output="QQT", output_latex=r"Q Q^{\top}(t)",
     definitions=QQT_DEFINITIONS,
-    evaluator=_qqt_eval,
+    evaluator=_qqt_eval, evaluator_checks_finite=True,  # the per-time kernels refuse NaN while it is in cache
     mp=_mp_fukumizu,
     **_common(notes="returns shape t.shape + (Ni+No, Ni+No); blocks [[W1^T W1, W1^T W2^T], [W2 W1, W2 W2^T]]"),
 ))
@@ -198,7 +198,7 @@ def _block_result(name, block, title, latex, rows, cols, note):
         expr=Zr * sp.MatrixSymbol("C", sp.Symbol("m"), sp.Symbol("m")).I * Zc.T,
         output=block, output_latex=latex,
         definitions=QQT_DEFINITIONS + ((Zr, sp.Symbol(f"rows of Z ({note})")),),
-        evaluator=_block_eval(block),
+        evaluator=_block_eval(block), evaluator_checks_finite=True,
         mp=lambda W1, W2, Syx, t, _b=block: _mp_block(W1, W2, Syx, t, _b),
         **_common(notes=f"the {block} block of lambda_balanced.qqt; shape t.shape + {note}"),
     ))

@@ -25,7 +25,7 @@ refuses to return NaN; ``.latex()``, ``.conditions``, the CLI and the report tre
 such a result like any other. The evaluator should be compiled code (Numba) or
 whole-array NumPy, factorising once and reusing the factorisation. An evaluator that
 checks its own output while it is still in cache (a compiled per-time loop, say) and
-raises ``FloatingPointError`` on a non-finite entry declares it with
+raises ``FloatingPointError`` on a NaN entry declares it with
 ``evaluator_checks_finite=True``; ``.evaluate`` then skips its own scan of the whole
 output, a pass over memory that costs as much as the work for cheap per-point maths.
 

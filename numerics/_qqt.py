@@ -43,7 +43,11 @@ the Cholesky factor, the triangular solve and the output product stay per time (
 or BLAS ``syrk`` from m = 12). For large m each time is direct BLAS-3/LAPACK calls
 (syrk, potrf, gemm, trsm; :mod:`numerics._blas_nopython`) on one BLAS thread. The
 times are independent, so runs of whole batches go to the grid driver's threads
-(:func:`numerics._driver.threads`); the result is bitwise the same for any split.
+(:func:`numerics._driver.threads`), the calling thread included, which take pieces from a
+shared queue (a thread the shared machine starts late takes fewer); the result is bitwise the
+same for any split. The factorisation is one compiled call (:mod:`numerics._qqt_factor`), and
+the kernels check each time's output for NaN while it is in cache (a FloatingPointError
+naming the time), so the caller need not scan the whole result again.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ from ._blas_nopython import (
     trsm_right_lower_t,
 )
 from ._blas_threads import one_blas_thread
+from ._qqt_factor import _eigen_coefficients, balance_stats, factor_arrays
 
 COND_B_MAX = 1e8
 """Largest cond(b) accepted: the closed form's relative error grows like cond(b) * 2^-52."""
@@ -120,8 +125,9 @@ def check_start(W1, W2, Syx) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]
     No = W2.shape[0]
     Syx = _as_matrix(Syx, "Syx", rows=No, cols=Ni)
     m = min(Ni, No)
-    lam, imbalance = measured_lambda(W1, W2)
-    tol = IMBALANCE_RTOL * (np.sum(W1**2) + np.sum(W2**2) + 1.0)
+    W1, W2, Syx = np.ascontiguousarray(W1), np.ascontiguousarray(W2), np.ascontiguousarray(Syx)
+    lam, imbalance, sumsq = balance_stats(W1, W2)  # compiled: the NumPy steps cost tens of us at n = 5
+    tol = IMBALANCE_RTOL * (sumsq + 1.0)
     if Nh > Ni and lam < -tol:
         raise ValueError(f"W1: lam = {lam:.6g} < 0 is impossible with Nh = {Nh} > Ni = {Ni}: W1 W1^T is "
                          "rank-deficient (rank <= Ni), so W1 W1^T = W2^T W2 - lam I would need lam >= 0")
@@ -246,39 +252,6 @@ def eigen_coefficients(lam: float, s: np.ndarray):
     return _eigen_coefficients(float(lam), np.ascontiguousarray(s, dtype=np.float64))
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _eigen_coefficients(lam, s):
-    # compiled: per mode a dozen scalar operations, which as NumPy calls on arrays of m cost tens of us
-    m = s.size
-    gamma, ap, bp, am, bm = np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m)
-    for i in range(m):
-        si = s[i]
-        K = math.hypot(lam, 2.0 * si)
-        # K - lam and K + lam by conjugates where they cancel
-        if lam <= 0:
-            Km = K - lam
-        else:
-            Km = 4.0 * si * si / (K + lam) if K + lam > 0 else 0.0
-        if lam >= 0:
-            Kp = K + lam
-        else:
-            Kp = 4.0 * si * si / (K - lam) if K - lam > 0 else 0.0
-        den = K + 2.0 * si
-        if den > 0:
-            one_m_X = (Km + 2.0 * si) / den
-            one_p_X = (Kp + 2.0 * si) / den
-        else:  # s = 0 and lam = 0: F vanishes on the mode, any basis will do (X = 0)
-            one_m_X = 1.0
-            one_p_X = 1.0
-        r = 1.0 / math.hypot(one_m_X, one_p_X)  # (1 + X^2)^{-1/2} / sqrt2, as (1-X)^2 + (1+X)^2 = 2(1+X^2)
-        gamma[i] = K / 2
-        ap[i] = r * one_m_X
-        bp[i] = r * one_p_X
-        am[i] = r * one_p_X
-        bm[i] = -r * one_m_X
-    return gamma, ap, bp, am, bm
-
-
 def factorise(W1, W2, Syx) -> QQTFactors:
     """Check and factorise a λ-balanced start once (see the module docstring).
 
@@ -292,15 +265,7 @@ def factorise(W1, W2, Syx) -> QQTFactors:
 def _factorise(W1, W2, Syx, lam) -> QQTFactors:
     Ni = W1.shape[1]
     No = W2.shape[0]
-    m = min(Ni, No)
-    U_full, s, Vt_full = np.linalg.svd(Syx, full_matrices=True)
-    U, V = U_full[:, :m], Vt_full[:m].T
-    gamma, ap, bp, am, bm = eigen_coefficients(lam, s)
-    W1TV, W2TU = (V.T @ W1.T), (U.T @ W2)       # (m, Nh)
-    b = ap[:, None] * W1TV + bp[:, None] * W2TU
-    c = am[:, None] * W1TV + bm[:, None] * W2TU
-    sv = np.linalg.svd(b, compute_uv=False)
-    cond_b = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
+    cond_b, s, U, V, gamma, g_perp, OD, P, H, DD, VUa, VUb, VUaT, ODT = factor_arrays(W1, W2, Syx, lam, COND_B_MAX)
     if not cond_b <= COND_B_MAX:
         raise IllConditionedStart(
             f"W1: the start's matrix B = O_+^T Q0 (projection of [W1^T; W2] on F's growing eigenvectors) is "
@@ -308,27 +273,8 @@ def _factorise(W1, W2, Syx, lam) -> QQTFactors:
             "some mode of W2 W1 starts on (or next to) the wrong side of a saddle, so the balanced network would "
             "have to pass through a saddle (at lam = 0 it never converges, e.g. det(W2 W1) det(Syx) < 0 for "
             f"square nets); the closed form is undefined or inaccurate there: integrate the flow with {SIMULATOR}")
-    binv = np.linalg.inv(b)
-    P = c @ binv
-    H = binv.T @ binv
-    n = Ni + No
-    OD = np.zeros((n, m))
-    if No > Ni:
-        g_perp = lam / 2
-        D = U_full[:, m:].T @ W2 @ binv
-        OD[Ni:] = U_full[:, m:] @ D
-    elif Ni > No:
-        g_perp = -lam / 2
-        D = Vt_full[m:] @ W1.T @ binv
-        OD[:Ni] = Vt_full[m:].T @ D
-    else:
-        g_perp = 0.0
-        D = np.zeros((0, m))
-    c = np.ascontiguousarray
-    VUa, VUb = np.vstack([V * ap, U * bp]), np.vstack([V * am, U * bm])
-    return QQTFactors(lam=lam, Ni=Ni, No=No, m=m, s=s, U=U, V=V, gamma=gamma, g_perp=float(g_perp),
-                      OD=c(OD), P=c(P), H=c(H), DD=c(D.T @ D), cond_b=cond_b, VUa=VUa, VUb=VUb,
-                      VUaT=c(VUa.T), ODT=c(OD.T))
+    return QQTFactors(lam=lam, Ni=Ni, No=No, m=min(Ni, No), s=s, U=U, V=V, gamma=gamma, g_perp=float(g_perp),
+                      OD=OD, P=P, H=H, DD=DD, cond_b=float(cond_b), VUa=VUa, VUb=VUb, VUaT=VUaT, ODT=ODT)
 
 
 # -- per-time kernels ------------------------------------------------------------------------
@@ -340,9 +286,16 @@ def _factorise(W1, W2, Syx, lam) -> QQTFactors:
 # CPU time per time point, square nets): loop kernel 10.1 vs 12.9 us at m = 20, 24.0 vs 25.6 at
 # m = 28, 37.5 vs 38.0 at m = 34, equal at m = 40, BLAS 20% faster at m = 50.
 M_LOOPS = 36
+PSI_FROM_E = 1.0
+"""From 2 Gamma t = PSI_FROM_E on, psi = (1 - E^2)/(2 Gamma) reuses E instead of calling expm1 (see :func:`_time_factors`)."""
 M_DOT = 12  # from this m on, the loop kernel's output product calls BLAS (syrk) instead
 T_BATCH = 32
 """Times per batch in the loop kernel (its two hoisted products have T_BATCH rows); thread pieces start at multiples of it."""
+PIECES_PER_THREAD = 4
+"""Pieces of the times per thread (taken from a shared queue, whole batches each), so that the work
+follows the threads that actually get a core on a shared machine."""
+PIECE_WORK = 150_000
+"""At least this many multiply-adds per piece (about 0.15 ms): each piece costs a Python call of some 10 us."""
 PARALLEL_WORK = 300_000
 """Below this many multiply-adds (times x (m^3 + (Ni+No)^2 m)) one thread does all times: a hand-off
 through the pool costs 30-60 us, and this much work takes about 0.3 ms (1000 times at n = 5 take 0.7 ms)."""
@@ -408,12 +361,23 @@ def _forward_rows(L, FT):
 
 @numba.njit(cache=True, error_model="numpy")
 def _time_factors(tt, gamma, g_perp, has_perp, E, psi, ep):
-    """E = e^{-Gamma t}, psi = -expm1(-2 Gamma t)/(2 Gamma) (= t at Gamma = 0) and, only where there are
-    extra directions, ep = e^{(g_perp - Gamma) t}."""
+    """E = e^{-Gamma t}, psi = (1 - E^2)/(2 Gamma) (= t at Gamma = 0) and, only where there are
+    extra directions, ep = e^{(g_perp - Gamma) t}.
+
+    psi: ``-expm1(-2 Gamma t)`` where ``2 Gamma t < PSI_FROM_E`` (1 - E^2 would cancel there), else
+    ``1 - E E`` from the E already computed, one transcendental call fewer: E^2 <= e^-1 there, so
+    ``1 - E E`` >= 0.63 loses nothing (relative error within 3 ulp of the exact value)."""
     for i in range(gamma.size):
         g = gamma[i]
-        E[i] = math.exp(-g * tt)
-        psi[i] = -math.expm1(-2.0 * g * tt) / (2.0 * g) if g > 0.0 else tt
+        Ei = math.exp(-g * tt)
+        E[i] = Ei
+        x = 2.0 * g * tt
+        if not g > 0.0:
+            psi[i] = tt
+        elif x < PSI_FROM_E:
+            psi[i] = -math.expm1(-x) / (2.0 * g)
+        else:
+            psi[i] = (1.0 - Ei * Ei) / (2.0 * g)
         if has_perp:
             ep[i] = math.exp((g_perp - g) * tt)
 
@@ -431,7 +395,8 @@ def _perp_weight(tt, g_perp, Ei, Ej, epi, epj):
 @numba.njit(cache=True, error_model="numpy", nogil=True)
 def _qqt_loops(t, gamma, g_perp, VUaT, ODT, M1, M2, H, DD, Ni, mode, out_full, out11, out21, out22):
     """Per-time loops (small m). mode 0: full QQ^T into out_full; mode 1: the blocks whose out has T rows.
-    Returns -1, or the index of a time where the centre matrix was not positive definite.
+    Returns -1, the index of a time where the centre matrix was not positive definite, or ``_NAN_AT - index``
+    of a time whose output holds a NaN.
 
     Works on the transposed factor Z^T = O_+^T + diag(ep) (O_perp D)^T + (E P E)^T O_-^T (m x n), so that
     the triangular solve and the products run along contiguous rows. The two parts linear in the time
@@ -514,7 +479,34 @@ def _qqt_loops(t, gamma, g_perp, VUaT, ODT, M1, M2, H, DD, Ni, mode, out_full, o
                     _tmatmul_into(FT[:, Ni:], FT[:, :Ni], out21[it], False)
                 if out22.shape[0] > 0:
                     _tmatmul_into(FT[:, Ni:], FT[:, Ni:], out22[it], True)
+            if _output_has_nan(it, mode, out_full, out11, out21, out22):
+                return _NAN_AT - it
     return -1
+
+
+_NAN_AT = -2
+"""The kernels return -1 (all times fine), the index of a time whose centre matrix was not positive definite,
+or ``_NAN_AT - index`` for a time whose output holds a NaN (the evaluator checks its own output, in cache)."""
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _has_nan(G):
+    # an or-reduction without early exit, which the compiler vectorises
+    bad = False
+    for i in range(G.shape[0]):
+        row = G[i]
+        for j in range(G.shape[1]):
+            bad |= row[j] != row[j]
+    return bad
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _output_has_nan(it, mode, out_full, out11, out21, out22):
+    """Whether time ``it``'s output (the full QQ^T, or the blocks asked for) holds a NaN."""
+    if mode == 0:
+        return _has_nan(out_full[it])
+    return ((out11.shape[0] > 0 and _has_nan(out11[it])) or (out21.shape[0] > 0 and _has_nan(out21[it]))
+            or (out22.shape[0] > 0 and _has_nan(out22[it])))
 
 
 @numba.njit(cache=True, error_model="numpy", nogil=True)
@@ -578,11 +570,13 @@ def _qqt_blas(t, gamma, g_perp, VUa, VUb, OD, P, H, DD, Ni, mode, out_full, out1
             if out22.shape[0] > 0:
                 syrk_rows_lower(F[Ni:], out22[it])
                 _mirror_lower(out22[it])
+        if _output_has_nan(it, mode, out_full, out11, out21, out22):
+            return _NAN_AT - it
     return -1
 
 
 def _chunk(f: QQTFactors, t: np.ndarray, mode: int, outs, hoisted=None) -> int:
-    """Evaluate the times ``t`` into ``outs`` (same length); -1 or the index of a failed time.
+    """Evaluate the times ``t`` into ``outs`` (same length); the kernels' code (-1, a failed time, or a NaN one).
     ``hoisted``: :func:`_hoisted_operands` of ``f`` where the caller has them (small m only)."""
     if f.m < M_LOOPS:
         M1, M2 = _hoisted_operands(f.P, f.VUb) if hoisted is None else hoisted
@@ -602,24 +596,45 @@ def _run(f: QQTFactors, flat: np.ndarray, mode: int, outs) -> None:
     # pieces start at multiples of T_BATCH: the loop kernel's batches (and so its operations) are then
     # the same for every split
     batches = -(-flat.size // T_BATCH)
-    bounds = np.minimum(np.linspace(0, batches, nthreads + 1).astype(int) * T_BATCH, flat.size)
+    npieces = 1 if nthreads == 1 else max(nthreads, min(batches, PIECES_PER_THREAD * nthreads, work // PIECE_WORK))
+    bounds = np.minimum(np.linspace(0, batches, npieces + 1).astype(int) * T_BATCH, flat.size)
     pieces = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
+    if not pieces:
+        return
     hoisted = _hoisted_operands(f.P, f.VUb) if f.m < M_LOOPS else None  # once, not in each thread
+    codes = [-1] * len(pieces)
+    queue = iter(range(len(pieces)))
+    lock = threading.Lock()
 
-    def piece(lo, hi):
-        sub = [o[lo:hi] if o.shape[0] else o for o in outs]
-        bad = _chunk(f, flat[lo:hi], mode, sub, hoisted)
-        return bad + lo if bad >= 0 else -1
+    def worker():
+        # takes pieces until none is left: a thread the OS starts late (the cores are shared) takes fewer,
+        # instead of the caller waiting idle for a fixed share
+        while True:
+            with lock:
+                k = next(queue, None)
+            if k is None:
+                return
+            lo, hi = pieces[k]
+            sub = [o[lo:hi] if o.shape[0] else o for o in outs]
+            bad = _chunk(f, flat[lo:hi], mode, sub, hoisted)
+            codes[k] = bad + lo if bad >= 0 else (bad - lo if bad <= _NAN_AT else -1)
 
     with one_blas_thread():
-        if len(pieces) == 1:
-            bads = [piece(*pieces[0])]
-        else:
-            bads = list(_driver._pool().map(lambda lh: piece(*lh), pieces))
-    bad = next((b for b in bads if b >= 0), -1)
+        # the calling thread works too: one hand-off fewer, and no idle waiting
+        futures = [_driver._pool().submit(worker) for _ in range(min(nthreads, len(pieces)) - 1)]
+        try:
+            worker()
+        finally:
+            for fu in futures:  # waited for even on error: the pieces write into outs
+                fu.result()
+    bad = next((b for b in codes if b >= 0), -1)  # pieces are in time order: the first failed time
     if bad >= 0:
         raise FloatingPointError(f"t: the centre matrix lost positive definiteness at t = {flat[bad]!r} "
                                  f"(cond(B) = {f.cond_b:.3g}); this is a lazyrich bug, please report it")
+    nan = next((_NAN_AT - b for b in codes if b <= _NAN_AT), -1)
+    if nan >= 0:
+        raise FloatingPointError(f"t: QQ^T came out NaN at t = {float(flat[nan])!r} for a valid start (cond(B) = "
+                                 f"{f.cond_b:.3g}); this is a lazyrich bug, please report it")
 
 
 def _times(t) -> tuple[np.ndarray, np.ndarray]:

@@ -1,5 +1,7 @@
 """numerics._qqt: the stable QQ^T(t) against gradient flow, the Fukumizu oracle, its t -> inf limit; diagnostics."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -232,6 +234,73 @@ def test_mutation_wrong_perp_rate_is_caught():
     ref = _qqt.fukumizu_qqt(W1, W2, Syx, 0.8)
     assert rel(_qqt.evaluate_qqt(f, 0.8), ref) <= 1e-12
     assert rel(_qqt.evaluate_qqt(bad, 0.8), ref) > 1e-3
+
+
+@pytest.mark.parametrize("g", [1e-6, 0.37, 2.5, 40.0])
+def test_time_factors_psi_on_both_sides_of_the_switch_against_mpmath(g):
+    """psi = -expm1(-x)/(2 Gamma) below x = 2 Gamma t = PSI_FROM_E, (1 - E^2)/(2 Gamma) from there on: within
+    4 ulp of the 40-digit value on both sides (E: 1 ulp plus the rounding of its argument). Mutation: the (1 - E^2) form used below the
+    switch loses digits to cancellation and fails that bound."""
+    import mpmath
+
+    mpmath.mp.dps = 40
+    xs = np.concatenate([np.logspace(-12, 2.5, 60), _qqt.PSI_FROM_E * np.array([1 - 1e-15, 1.0, 1 + 1e-15])])
+    gamma = np.array([g])
+    E, psi, ep = np.empty(1), np.empty(1), np.empty(1)
+    eps = np.finfo(float).eps
+    for x in xs:
+        t = x / (2 * g)
+        _qqt._time_factors(t, gamma, 0.0, False, E, psi, ep)
+        ref_E = mpmath.exp(-mpmath.mpf(g) * mpmath.mpf(t))
+        ref_psi = -mpmath.expm1(-2 * mpmath.mpf(g) * mpmath.mpf(t)) / (2 * mpmath.mpf(g))
+        # exp's own rounding plus that of the argument Gamma t (relative eps/2, amplified by Gamma t)
+        assert abs(E[0] - ref_E) <= (1 + x) * eps * ref_E, x
+        assert abs(psi[0] - ref_psi) <= 4 * eps * ref_psi, x
+    t = 1e-7 / (2 * g)  # x = 1e-7, far below the switch
+    E1 = np.exp(-g * t)
+    ref = -mpmath.expm1(-2 * mpmath.mpf(g) * mpmath.mpf(t)) / (2 * mpmath.mpf(g))
+    assert abs((1 - E1 * E1) / (2 * g) - ref) > 4 * eps * ref
+
+
+def _with_nan(a):
+    a = a.copy()
+    a[0, -1] = np.nan
+    return a
+
+
+@pytest.mark.parametrize("m_loops", [None, 1])  # loop kernel, BLAS-3 kernel
+def test_nan_in_the_output_is_refused_with_its_time(monkeypatch, m_loops):
+    """The kernels check each time's output for NaN themselves (in cache, instead of a scan of the whole
+    result): a NaN planted in the factors must surface as FloatingPointError, full QQ^T and each block."""
+    if m_loops is not None:
+        monkeypatch.setattr(_qqt, "M_LOOPS", m_loops)
+    f = _qqt.factorise(*start(15, 0.6, 3, 4))
+    t = np.array([0.5, 1.0, 2.0])
+    assert np.all(np.isfinite(_qqt.evaluate_qqt(f, t)))
+    bad = _qqt.QQTFactors(**{**f.__dict__, "VUaT": _with_nan(f.VUaT), "VUa": _with_nan(f.VUa.T).T.copy()})
+    with pytest.raises(FloatingPointError, match=r"t: QQ\^T came out NaN at t = 0.5 "):
+        _qqt.evaluate_qqt(bad, t)
+    for block in _qqt.BLOCKS:  # the NaN sits in the last row of O_+: it reaches W2W1 and W2W2T
+        if block == "W1TW1":
+            assert np.all(np.isfinite(_qqt.evaluate_blocks(bad, t, (block,))[block]))
+        else:
+            with pytest.raises(FloatingPointError, match="NaN at t = 0.5 "):
+                _qqt.evaluate_blocks(bad, t, (block,))
+
+
+def test_kernel_codes_are_decoded_per_thread_piece(monkeypatch):
+    """_run maps a piece's local failure index back to the global time, for both kinds of failure."""
+    f = _qqt.factorise(*start(16, 0.1, 3, 3))
+    t = np.linspace(0.0, 1.0, 4 * _qqt.T_BATCH)
+    monkeypatch.setattr(_qqt, "PARALLEL_WORK", 0)
+    monkeypatch.setattr(_qqt._driver, "threads", lambda: 2)
+    lo2 = 2 * _qqt.T_BATCH  # the second piece's first time
+    for code, kind in ((3, "positive definiteness"), (_qqt._NAN_AT - 3, "NaN")):
+        def fake(f_, tt, mode, outs, hoisted=None, code=code):
+            return code if tt[0] == t[lo2] else -1
+        monkeypatch.setattr(_qqt, "_chunk", fake)
+        with pytest.raises(FloatingPointError, match=re.escape(f"{kind} at t = ") + ".*" + re.escape(repr(float(t[lo2 + 3])))):
+            _qqt.evaluate_qqt(f, t)
 
 
 # -- diagnostics -----------------------------------------------------------------------------
