@@ -27,8 +27,14 @@ projection (through ``evaluate``) 1.07 / 1.65 / 1.60 ms at c = 0.5 / 0.05 / 0.00
 3919x / 4613x / 9853x; lazyrich's Numba flow 243x / 441x / 1069x; the answers agree to 7e-11.
 A second run under a load of ~2.5: 1.11 / 1.46 / 1.53 ms, LSODA 1.9 / 3.3 / 6.5 s (1737x / 2259x /
 4235x), Numba flow 180x / 364x / 740x.
-The solver alone (``numerics._bregman.bregman_dual_newton``, lazy Hessian) is 0.44 / 0.70 /
-0.73 ms, 1.46x / 1.49x / 1.30x the eager Newton of the previous version in the same run.
+After the float32 Hessian model (``numerics/_bregman_single.py``), the blocked Cholesky and the
+vectorised start (2026-11-23 22:09 UTC, load ~2.7, ``evaluate``'s overhead still included):
+0.58 / 0.74 / 0.95 ms, LSODA 1.8 / 3.5 / 6.2 s (3150x / 4763x / 6576x), Numba flow 189x / 478x /
+984x, answers agreeing to 7e-11.
+The solver alone (``numerics._bregman.bregman_dual_newton``, lazy Hessian with the float32 model)
+is 0.32 / 0.42 / 0.50 ms (10 % quantiles of 400 calls; 11 / 12 / 14 steps, 2 / 4 / 5 fresh
+Hessians), 1.3-1.45x the previous version (0.44 / 0.70 / 0.73 ms alone) measured interleaved in
+the same run.
 
 Timings are medians over ``--repeats`` of ``time.perf_counter`` after a warm-up call (every
 Numba function compiled or loaded first); ratios are medians of per-repeat ratios of calls

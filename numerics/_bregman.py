@@ -31,16 +31,21 @@ residual ``|X beta - y|`` is at the rounding level of the products ``|X| |beta|`
 
 Speed. The input checks, the start and the whole Newton loop are compiled (no Python per
 iteration, no allocation of matrices per iteration). The Newton system is the n x n dual
-Hessian: formed as blocked dot products (four rows at a time) and factorised by Cholesky when
-the weights span at most ``GRADED``, by Householder QR of the weighted design otherwise. The
-Hessian is lazy (see :func:`bregman_dual_newton`): near the optimum a step reuses the last
-factor (chord step, a triangular solve) or refreshes only the coordinates whose ``u_i`` moved
-more than ``LAZY_DRIFT`` (a rank-|S| update and a new Cholesky), which removes 40-60 % of the
-``n^2 d / 2`` Hessian formations. Reductions (dot products, sums of the residual) carry Numba's
-``reassoc`` flag so that they vectorise; nothing else does. At d = 200, n = 80 a projection is
-3-6 fresh Hessians (~75 us each with the Cholesky) plus 2 refreshes and 4-5 chord steps, 0.45-0.75
-ms on a loaded 2-core host, 1.3-1.5x the eager Newton of the previous version
-(``benchmarks/bench_diagonal.py``).
+Hessian. While the weights span at most ``GRADED`` it is modelled in float32
+(:mod:`numerics._bregman_single`: twice the vector width, so the ``n^2 d / 2`` products take
+~0.65x the float64 time; the float64 gradient and stopping test make the answer that of exact
+Newton, the model only sets how fast the iteration contracts) and factorised by Cholesky; the
+float64 normal equations (blocked dot products, Cholesky four rows at a time) take over where the
+float32 model is not positive definite or makes slow progress, and Householder QR of the
+weighted design where the weights span more than ``GRADED``. The Hessian is lazy (see
+:func:`bregman_dual_newton`): near the optimum a step reuses the last factor (chord step, a
+triangular solve) or refreshes only the coordinates whose ``u_i`` moved more than ``LAZY_DRIFT``
+(``DAMPED_DRIFT`` after a step that the trust region cut), a rank-|S| update and a new Cholesky.
+Reductions (dot products, sums of the residual) carry Numba's ``reassoc`` flag so that they
+vectorise; nothing else does. At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a projection is
+11-14 steps: 2-5 fresh Hessians (float32), 2-3 refreshes and 5 chord steps, 0.32 / 0.42 / 0.50 ms
+at c = 0.5 / 0.05 / 0.005 (10 % quantile on a loaded 2-core host; 1.3-1.4x the previous version
+in the same run).
 """
 
 from __future__ import annotations
@@ -50,12 +55,27 @@ import math
 import numba
 import numpy as np
 
+from ._bregman_single import (
+    NO_SCALE,
+    cholesky_upper_single,
+    hessian_refresh_single,
+    hessian_single,
+    single_design,
+    solve_upper_scaled,
+)
+
 MAX_DU = 2.0
 MAX_ITER = 500
 #: weights spanning more than this ratio use QR instead of the normal equations
 GRADED = 1e6
 #: lazy Hessian: coordinates whose u_i moved at most this far from their reference keep their old weight
 LAZY_DRIFT = 0.02
+#: ... and, after a damped step (t < 1: the trust region or the line search cut it), this far
+DAMPED_DRIFT = 0.3
+#: after this many iterations the float32 Hessian gives way to the float64 one (see bregman_dual_newton)
+SINGLE_MAX_ITER = 60
+#: ... or after this many chord steps with a float32 factor failed to halve the residual
+SINGLE_MAX_REJECTED = 4
 EPS = float(np.finfo(np.float64).eps)
 TINY = float(np.finfo(np.float64).tiny)
 LOG2 = math.log(2.0)
@@ -247,23 +267,71 @@ def _hessian_refresh(X, u, weight, u_ref, w_ref, tau, G, GW, H):
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _cholesky(H, F):
     """Cholesky factor L of the SPD matrix whose lower triangle is in H (H = L L^T), into the lower
-    triangle of F (H is kept). Returns False if a pivot is not positive."""
+    triangle of F (H is kept). Returns False if a pivot is not positive.
+
+    Row by row (Cholesky-Banachiewicz: ``L[a, b] = (H[a, b] - L[a, :b] . L[b, :b]) / L[b, b]``),
+    four rows of L at a time against two earlier rows (a 4 x 2 register block): the dot
+    products run along contiguous rows and each loaded row serves several of them (1.6x the speed of the
+    one-dot-at-a-time loop at n = 80).
+    """
     n = H.shape[0]
-    for a in range(n):
-        for b in range(a + 1):
-            F[a, b] = H[a, b]
-    for k in range(n):
-        piv = F[k, k]
-        for j in range(k):
-            piv -= F[k, j] * F[k, j]
-        if not (piv > 0.0):
-            return False
-        F[k, k] = math.sqrt(piv)
-        for a in range(k + 1, n):
-            acc = F[a, k]
-            for j in range(k):
-                acc -= F[a, j] * F[k, j]
-            F[a, k] = acc / F[k, k]
+    a0 = 0
+    while a0 < n:
+        m = min(4, n - a0)
+        b = 0
+        if m == 4:
+            while b + 2 <= a0:  # columns left of the block, two at a time
+                s0 = H[a0, b]
+                s1 = H[a0 + 1, b]
+                s2 = H[a0 + 2, b]
+                s3 = H[a0 + 3, b]
+                t0 = H[a0, b + 1]
+                t1 = H[a0 + 1, b + 1]
+                t2 = H[a0 + 2, b + 1]
+                t3 = H[a0 + 3, b + 1]
+                for j in range(b):
+                    lb = F[b, j]
+                    lc = F[b + 1, j]
+                    x0 = F[a0, j]
+                    x1 = F[a0 + 1, j]
+                    x2 = F[a0 + 2, j]
+                    x3 = F[a0 + 3, j]
+                    s0 -= x0 * lb
+                    s1 -= x1 * lb
+                    s2 -= x2 * lb
+                    s3 -= x3 * lb
+                    t0 -= x0 * lc
+                    t1 -= x1 * lc
+                    t2 -= x2 * lc
+                    t3 -= x3 * lc
+                s0 /= F[b, b]
+                s1 /= F[b, b]
+                s2 /= F[b, b]
+                s3 /= F[b, b]
+                F[a0, b] = s0
+                F[a0 + 1, b] = s1
+                F[a0 + 2, b] = s2
+                F[a0 + 3, b] = s3
+                # column b + 1 also needs the term j = b, which was just computed
+                lc = F[b + 1, b]
+                F[a0, b + 1] = (t0 - s0 * lc) / F[b + 1, b + 1]
+                F[a0 + 1, b + 1] = (t1 - s1 * lc) / F[b + 1, b + 1]
+                F[a0 + 2, b + 1] = (t2 - s2 * lc) / F[b + 1, b + 1]
+                F[a0 + 3, b + 1] = (t3 - s3 * lc) / F[b + 1, b + 1]
+                b += 2
+        # what is left: an odd last column, the rows of a short last block, and the diagonal block
+        for a in range(a0, a0 + m):
+            for c in range(b, a + 1):
+                acc = H[a, c]
+                for j in range(c):
+                    acc -= F[a, j] * F[c, j]
+                if c == a:
+                    if not (acc > 0.0):
+                        return False
+                    F[a, a] = math.sqrt(acc)
+                else:
+                    F[a, c] = acc / F[c, c]
+        a0 += m
     return True
 
 
@@ -283,6 +351,19 @@ def _solve_factored(F, r, z, step):
         step[k] = sk
         for j in range(k):
             z[j] -= sk * F[k, j]
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _abs_products(X, beta):
+    """|X| |beta| (row sums of |X_ji beta_i|; ``reassoc``: a sum of non-negative terms is accurate in any order)."""
+    n, d = X.shape
+    out = np.empty(n)
+    for j in range(n):
+        acc = 0.0
+        for i in range(d):
+            acc += abs(X[j, i] * beta[i])
+        out[j] = acc
+    return out
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -347,7 +428,16 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     * refresh: otherwise only the coordinates that moved further than ``LAZY_DRIFT`` are updated,
       ``H += X_S diag(w_S - w_ref_S) X_S^T`` (``n^2 |S| / 2`` products instead of ``n^2 d / 2``), and H
       is factorised again; H is formed afresh when more than half of the coordinates moved, after a
-      rejected chord step, or when a refreshed H is not numerically positive definite.
+      rejected chord step, or when a refreshed H is not numerically positive definite. After a
+      damped step (the trust region or the line search cut it: far from the optimum, where the
+      step is a descent direction rather than a quadratically convergent one) the threshold is
+      ``DAMPED_DRIFT``, so that fewer Hessians are formed afresh there.
+
+    Float32 model. While the weights span at most ``GRADED``, H is held and factorised in float32
+    (:mod:`numerics._bregman_single`, scaled by powers of two; relative error ~``sqrt(d) 2^-24``,
+    which adds ``O(2^-24 sqrt(d) cond(H))`` to the contraction above); the float64 normal equations
+    take over for the rest of the solve if the float32 factor is not positive definite, after
+    ``SINGLE_MAX_REJECTED`` rejected chord steps with it, or after ``SINGLE_MAX_ITER`` iterations.
 
     Every step is globalised as before (trust region on ``u``, Armijo / residual decrease), and the
     answer is always ``beta(p0 + X^T nu)`` with its residual evaluated exactly, so the lazy Hessian
@@ -359,11 +449,9 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     beta, weight, h = _dual_state(log_half_kappa, u)  # h(0): nu = 0
     b_t = np.empty(d)  # beta and weights at a trial point
     w_t = np.empty(d)
-    floor = np.zeros(n)
-    for j in range(n):
-        for i in range(d):
-            floor[j] += abs(X[j, i] * beta[i])
-    # work arrays, allocated once: H (lower triangle), its factor, two X-shaped and d-long scratch
+    floor = _abs_products(X, beta)
+    # work arrays, allocated once: H (lower triangle), its factor, two X-shaped and d-long scratch;
+    # the float32 model's copies of X, H (upper triangle) and factor
     H = np.empty((n, n))
     factor = np.empty((n, n))
     work = np.empty((n, d))
@@ -373,8 +461,21 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     step = np.empty(n)
     u_ref = np.empty(d)
     w_ref = np.empty(d)
+    # the single-precision Hessian: X 2^-xexp in float32, H32 = X32 diag(w_ref 2^-wexp) X32^T
+    X32, XT32, xexp = single_design(X)
+    use_single = xexp != NO_SCALE
+    H32 = np.empty((n, n), np.float32)
+    factor32 = np.empty((n, n), np.float32)
+    work32 = np.empty((n, d), np.float32)
+    w32 = np.empty(d, np.float32)
+    moved_idx = np.empty(d, np.int64)
+    rejected_single = 0  # chord steps with a float32 factor that failed to halve the residual
+    wexp = 0
+    hexp = 0  # a float32 factor is that of 2^-hexp X diag(w_ref) X^T
     have_factor = False  # factor is that of X diag(w_ref) X^T, with w_ref the weights at u_ref
-    have_normal = False  # H holds X diag(w_ref) X^T (the normal-equations route; not after QR)
+    have_normal = False  # H (or H32 if single) holds X diag(w_ref) X^T (normal equations; not after QR)
+    single = False
+    full_step = True  # the last Newton step was not cut (the chord and refresh tests use LAZY_DRIFT)
     r, res = _residual(X, beta, y, floor)
     polished = False
     fresh = 0
@@ -386,8 +487,14 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
             polished = True
         rnorm = _norm2(r)
         chord_rejected = False
+        if use_single and (it > SINGLE_MAX_ITER or rejected_single > SINGLE_MAX_REJECTED):
+            # slow progress: the float32 model may be too inaccurate (an ill-conditioned X diag(w) X^T)
+            use_single = False
         if have_factor and _max_abs_diff(u, u_ref) <= LAZY_DRIFT:
-            _solve_factored(factor, r, work_n, step)
+            if single:
+                solve_upper_scaled(factor32, r, work_n, step, hexp)
+            else:
+                _solve_factored(factor, r, work_n, step)
             nu_t = nu + step
             u_t = p0 + _rmatvec(X, nu_t)
             if _max_abs_diff(u_t, u_ref) <= 2.0 * LAZY_DRIFT:
@@ -399,35 +506,61 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
                     weight, w_t = w_t, weight
                     continue
             chord_rejected = True
-        # Normal equations and Cholesky when the weights span at most GRADED; otherwise (nested
-        # kappa) the QR factors of diag(sqrt(weight)) X^T, which keep their accuracy when the
-        # weights span many decades
+            if single:
+                rejected_single += 1
+        # Normal equations and Cholesky when the weights span at most GRADED (in float32 while
+        # that keeps making progress, see _bregman_single); otherwise (nested kappa) the QR
+        # factors of diag(sqrt(weight)) X^T, which keep their accuracy when the weights span many decades
         ok = False
-        if np.max(weight) <= GRADED * np.min(weight):
-            if have_factor and have_normal and not chord_rejected:
+        wmax = np.max(weight)
+        if wmax <= GRADED * np.min(weight):
+            if have_factor and have_normal and not chord_rejected and single == use_single:
+                tau = LAZY_DRIFT if full_step else DAMPED_DRIFT
                 moved = 0
                 for i in range(d):
-                    if abs(u[i] - u_ref[i]) > LAZY_DRIFT:
+                    if abs(u[i] - u_ref[i]) > tau:
                         moved += 1
                 if 2 * moved <= d:
-                    _hessian_refresh(X, u, weight, u_ref, w_ref, LAZY_DRIFT, work, work2, H)
-                    ok = _cholesky(H, factor)
+                    if single:
+                        if wmax <= math.ldexp(1.0, wexp + 40):  # the scaled weights stay far from float32's overflow
+                            hessian_refresh_single(XT32, u, weight, u_ref, w_ref, tau, wexp, w32, moved_idx, H32)
+                            ok = cholesky_upper_single(H32, factor32)
+                    else:
+                        _hessian_refresh(X, u, weight, u_ref, w_ref, tau, work, work2, H)
+                        ok = _cholesky(H, factor)
+            if not ok and use_single:
+                fresh += 1
+                u_ref[:] = u
+                w_ref[:] = weight
+                wexp = math.frexp(wmax)[1]
+                hessian_single(X32, weight, wexp, w32, work32, H32)
+                ok = cholesky_upper_single(H32, factor32)
+                single = True
+                hexp = 2 * xexp + wexp
+                have_normal = True
+                # not positive definite in float32: X diag(w) X^T is too ill-conditioned for it
+                use_single = ok
             if not ok:
                 _hessian_normal(X, weight, work, H)
                 fresh += 1
                 u_ref[:] = u
                 w_ref[:] = weight
                 have_normal = True
+                single = False
                 ok = _cholesky(H, factor)
         if not ok:
             have_normal = False
+            single = False
             u_ref[:] = u
             ok = _factor_qr(X, np.sqrt(weight), work, work_d, factor)
             fresh += 1
         if not ok:
             break
         have_factor = True
-        _solve_factored(factor, r, work_n, step)
+        if single:
+            solve_upper_scaled(factor32, r, work_n, step, hexp)
+        else:
+            _solve_factored(factor, r, work_n, step)
         du = _rmatvec(X, step)
         cap = 1.0
         m = np.max(np.abs(du))
@@ -453,6 +586,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
             t *= 0.5
         if not accepted:
             break
+        full_step = t == 1.0
         nu, u, h = nu_t, u_t, h_t
         beta, b_t = b_t, beta
         weight, w_t = w_t, weight

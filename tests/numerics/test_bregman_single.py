@@ -1,0 +1,146 @@
+"""The float32 model of the dual Hessian (numerics._bregman_single): the scaled design, the
+Hessian and its refresh against float64 products, the Cholesky factor's backward error, the
+scaled solve, and the solver's fall-back to float64 where float32 cannot represent the model."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from numerics._bregman import _dual_state, bregman_projection
+from numerics._bregman_single import (
+    NO_SCALE,
+    cholesky_upper_single,
+    hessian_refresh_single,
+    hessian_single,
+    single_design,
+    solve_upper_scaled,
+)
+
+U32 = float(np.finfo(np.float32).eps) / 2  # unit roundoff of float32
+U64 = float(np.finfo(float).eps) / 2
+
+
+def _design(seed, n, d, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return scale * rng.standard_normal((n, d)) / np.sqrt(n), rng
+
+
+def _upper(H):
+    """The symmetric matrix whose upper triangle is H's (as float64)."""
+    T = np.triu(H).astype(float)
+    return T + np.triu(T, 1).T
+
+
+@pytest.mark.parametrize("scale", [1.0, 3e-120, 7e140])
+def test_design_is_x_scaled_by_a_power_of_two_and_rounded_once(scale):
+    X, _ = _design(0, 5, 9, scale)
+    X32, XT32, e = single_design(X)
+    norm = np.linalg.norm(X)
+    assert 2.0 ** (e - 1) < norm <= 2.0**e
+    np.testing.assert_array_equal(X32, (X * 2.0**-e).astype(np.float32))
+    np.testing.assert_array_equal(XT32, X32.T)
+
+
+@pytest.mark.parametrize("X", [np.zeros((2, 3)), np.full((2, 3), 1e200)])
+def test_design_without_a_float32_model(X):
+    assert single_design(X)[2] == NO_SCALE
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 11), extra=st.integers(0, 30))
+@example(seed=0, n=9, extra=0)  # n % 4 = 1: the remainder rows of the 4 x 2 blocks
+def test_hessian_matches_float64_products(seed, n, extra):
+    X, rng = _design(seed, n, n + extra)
+    d = X.shape[1]
+    w = np.exp(rng.uniform(-4, 4, d))
+    X32, _, e = single_design(X)
+    wexp = int(np.frexp(w.max())[1])
+    H32 = np.empty((n, n), np.float32)
+    hessian_single(X32, w, wexp, np.empty(d, np.float32), np.empty((n, d), np.float32), H32)
+    exact = (X * w) @ X.T * 2.0 ** -(2 * e + wexp)
+    # X and w rounded to float32 (3 roundings per product) and float32 sums of d terms
+    bound = (d + 4) * U32 * ((np.abs(X) * w) @ np.abs(X).T) * 2.0 ** -(2 * e + wexp)
+    assert np.all(np.abs(np.triu(_upper(H32) - exact)) <= np.triu(bound))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 11), extra=st.integers(0, 30),
+       moved_fraction=st.floats(0.0, 1.0))
+@example(seed=0, n=9, extra=0, moved_fraction=1.0)  # every coordinate: groups of four and a rest
+@example(seed=1, n=4, extra=3, moved_fraction=0.0)  # nothing moves: H must stay as it is
+def test_refresh_gives_the_hessian_of_the_reference_weights(seed, n, extra, moved_fraction):
+    X, rng = _design(seed, n, n + extra)
+    d = X.shape[1]
+    log_half_kappa = rng.uniform(-3, 1, d)
+    u0 = rng.normal(0, 1, d)
+    _, w0, _ = _dual_state(log_half_kappa, u0)
+    X32, XT32, e = single_design(X)
+    wexp = int(np.frexp(w0.max())[1])
+    H32 = np.empty((n, n), np.float32)
+    hessian_single(X32, w0, wexp, np.empty(d, np.float32), np.empty((n, d), np.float32), H32)
+    before = H32.copy()
+    moved = rng.random(d) < moved_fraction
+    u1 = u0 + np.where(moved, rng.choice([-1.0, 1.0], d) * rng.uniform(0.05, 0.5, d), rng.uniform(-0.019, 0.019, d))
+    _, w1, _ = _dual_state(log_half_kappa, u1)
+    u_ref, w_ref = u0.copy(), w0.copy()
+    k = hessian_refresh_single(XT32, u1, w1, u_ref, w_ref, 0.02, wexp, np.empty(d, np.float32),
+                               np.empty(d, np.int64), H32)
+    assert k == moved.sum()
+    np.testing.assert_array_equal(u_ref, np.where(moved, u1, u0))
+    np.testing.assert_array_equal(w_ref, np.where(moved, w1, w0))
+    if k == 0:
+        np.testing.assert_array_equal(np.triu(H32), np.triu(before))
+    exact = (X * w_ref) @ X.T * 2.0 ** -(2 * e + wexp)
+    # the build's bound for the old weights plus the update's (4 terms summed per rank-4 group)
+    bound = ((d + 4) * U32 * ((np.abs(X) * (w0 + 2 * np.abs(w1 - w0))) @ np.abs(X).T)) * 2.0 ** -(2 * e + wexp)
+    assert np.all(np.abs(np.triu(_upper(H32) - exact)) <= np.triu(bound))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 13), extra=st.integers(0, 20))
+@example(seed=0, n=13, extra=0)  # a short last panel (13 = 3 * 4 + 1)
+def test_cholesky_and_scaled_solve_have_small_backward_errors(seed, n, extra):
+    X, rng = _design(seed, n, n + extra)
+    d = X.shape[1]
+    w = np.exp(rng.uniform(-2, 2, d))
+    X32, _, _ = single_design(X)
+    H32 = np.empty((n, n), np.float32)
+    hessian_single(X32, w, int(np.frexp(w.max())[1]), np.empty(d, np.float32), np.empty((n, d), np.float32), H32)
+    F32 = np.empty((n, n), np.float32)
+    assert cholesky_upper_single(H32, F32)
+    U = np.triu(F32).astype(float)
+    H = _upper(H32)
+    # Cholesky is backward stable: |U^T U - H| <= c n u |U^T| |U| (float32 arithmetic)
+    assert np.all(np.abs(U.T @ U - H) <= 4 * (n + 1) * U32 * (np.abs(U.T) @ np.abs(U)))
+    r = rng.standard_normal(n)
+    step = np.empty(n)
+    hexp = int(rng.integers(-60, 60))
+    solve_upper_scaled(F32, r, np.empty(n), step, hexp)
+    # the two substitutions in float64 with U's (exact) float32 entries, then an exact power of two
+    s = step * 2.0**hexp
+    assert np.all(np.abs(U.T @ (U @ s) + r) <= 8 * n * U64 * (np.abs(U.T) @ (np.abs(U) @ np.abs(s)) + np.abs(r)))
+
+
+def test_cholesky_refuses_an_indefinite_matrix():
+    H = np.array([[1.0, 2.0], [0.0, 1.0]], dtype=np.float32)  # upper triangle of [[1, 2], [2, 1]]
+    assert not cholesky_upper_single(H, np.empty((2, 2), np.float32))
+
+
+@pytest.mark.parametrize("row_scale", [1e-25, 1e-120])
+def test_solver_falls_back_to_float64_where_float32_loses_a_row(row_scale):
+    """A row of X ~1e-25 of the others: its float32 Hessian entries (~1e-50) underflow, the float32
+    model is singular, and the solver must still reach the float64 answer (feasible to rtol, KKT)."""
+    X, rng = _design(5, 12, 40)
+    X[3] *= row_scale
+    beta_star = np.where(rng.random(40) < 0.3, rng.standard_normal(40), 0.0)
+    y = X @ beta_star
+    kappa = 0.1
+    beta = bregman_projection(X, y, kappa)
+    scale = np.abs(X) @ np.abs(beta) + np.abs(y)
+    assert np.all(np.abs(X @ beta - y) <= 16 * 40 * 2 * U64 * scale)
+    g = 0.5 * np.arcsinh(2 * beta / kappa)
+    # phi'(beta) in the row space of X: the rows rescaled to unit norm keep the test well conditioned
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    coef, *_ = np.linalg.lstsq(Xn.T, g, rcond=None)
+    assert np.abs(g - Xn.T @ coef).max() <= 1e3 * 2 * U64 * max(1.0, np.abs(g).max()) * np.linalg.cond(Xn)
