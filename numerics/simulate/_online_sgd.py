@@ -22,6 +22,14 @@ results do not depend on the thread that runs it. ``method="full"`` draws each s
 loop over lanes vectorises); ``method="reduced"`` draws its three variates from one xoshiro256**
 stream (``_rng``: ziggurat normals, Marsaglia-Tsang gamma). Projections and norms are reassociated
 (vectorised) sums, so the full chain is reproducible on one machine and build, not bit-for-bit across CPUs.
+
+Threads: runs are spread over Numba's thread pool. With ``two_threads=True``, a single full-chain run
+long enough for two blocks of inputs (``_online_sgd_pipeline.usable``: ``d >= 125`` and two blocks of
+1 MiB of normals), with at least two threads allowed (``numba.get_num_threads()``), is split over two
+threads in time instead: the inputs of the next block of steps are drawn while this block's steps run
+(``_online_sgd_pipeline``), falling back to one thread while the other core is busy. Both paths run the
+same block-step function ``_full_steps`` on the same lane streams, so a run is bit-for-bit the same
+either way and for any thread count (tested).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import numba
 import numpy as np
 from numba import prange
 
+from . import _online_sgd_pipeline as _pipeline
 from . import _rng, _rng_fast
 
 LOSSES = {"correlation": 0, "square": 1, "mse": 2}
@@ -61,6 +70,9 @@ def _act(kind, c, z):
     return val, der
 
 
+_BLOCK_BYTES = 1 << 16  # inputs drawn ahead per run on the thread pool (64 KiB: stays in L2)
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _dot(a, b, n):
     """``sum_{q<n} a_q b_q``, reassociated (vectorised) - a reduction, the only place fast-math is used."""
@@ -70,35 +82,88 @@ def _dot(a, b, n):
     return acc
 
 
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _full_steps(d, step0, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w, xs, rows, m_row, n_row):
+    """Steps ``step0 + 1 .. step0 + rows`` of one run of the full chain, in place on ``w``; step
+    ``step0 + 1 + j`` uses the input ``xs[j]`` (4, lanes) flattened (its first ``d`` entries). Records
+    ``m, ||w||`` at the multiples of ``every`` into ``m_row, n_row`` (index ``step // every``).
+    Releases the GIL (the two-core single-run path calls it from a thread)."""
+    for j in range(rows):
+        x = xs[j].reshape(-1)
+        z = _dot(w, x, d)
+        x1 = x[0]
+        y, _ = _act(tkind, ct, u_norm * x1)
+        s, ds = _act(skind, cs, z)
+        if loss == 0:
+            dl = -y * ds
+        elif loss == 1:
+            dl = (s - y) * ds
+        else:
+            dl = 2.0 * (s - y) * ds
+        c = eta * dl
+        if update == 0:  # spherical: project the gradient on the tangent space, retract
+            for q in range(d):
+                w[q] -= c * (x[q] - z * w[q])
+            inv = 1.0 / math.sqrt(_dot(w, w, d))
+            for q in range(d):
+                w[q] *= inv
+        else:
+            for q in range(d):
+                w[q] -= c * x[q]
+        step = step0 + j + 1
+        if step % every == 0:
+            q2 = _dot(w, w, d)
+            m_row[step // every] = w[0] / math.sqrt(q2)
+            n_row[step // every] = math.sqrt(q2)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _record_start(w, m_row, n_row):
+    """Record ``m, ||w||`` of the initial ``w`` at index 0; returns ``||w||^2`` (a sequential sum)."""
+    q2 = np.sum(w * w)
+    m_row[0] = w[0] / math.sqrt(q2)
+    n_row[0] = math.sqrt(q2)
+    return q2
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def _draw_and_step(d, step0, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w, lst, xs, rows, m_row, n_row):
+    """Steps ``step0 + 1 .. step0 + rows`` as ``_full_steps``, drawing their inputs from the lanes ``lst``
+    (all of them) ``xs.shape[0]`` steps at a time into ``xs``. Releases the GIL."""
+    lanes = lst.shape[1]
+    chunk = xs.shape[0]
+    for c0 in range(0, rows, chunk):
+        c = min(chunk, rows - c0)
+        _rng_fast.fill_block(lst, xs, c, 0, lanes)
+        _full_steps(d, step0 + c0, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w, xs, c, m_row, n_row)
+
+
 def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, seeds, reduced, m_out, n_out):
     runs = w0.shape[0]
     lanes = (d + 3) // 4
+    block = max(1, min(steps, _BLOCK_BYTES // (32 * lanes)))  # steps whose inputs are drawn at once
     for i in prange(runs):
-        st = _rng.seed_state(seeds[i])
         w = w0[i].copy()
-        if not reduced:
-            lst = _rng_fast.lane_state(seeds[i], lanes)
-            xbuf = np.empty((4, lanes))
-            x = xbuf.reshape(-1)  # its first d entries are the step's input
-        q2 = np.sum(w * w)  # ||w||^2
+        q2 = _record_start(w, m_out[i], n_out[i])  # ||w||^2
         w1 = w[0]
-        m_out[i, 0] = w1 / math.sqrt(q2)
-        n_out[i, 0] = math.sqrt(q2)
+        if not reduced:
+            # the inputs of ``block`` steps from the run's lanes, then those steps
+            lst = _rng_fast.lane_state(seeds[i], lanes)
+            xs = np.empty((block, 4, lanes))
+            _draw_and_step(d, 0, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w, lst, xs, steps,
+                           m_out[i], n_out[i])
+            continue
+        st = _rng.seed_state(seeds[i])
         k = 1
         for step in range(1, steps + 1):
-            if reduced:
-                # exact in law: x = g1 w/|w| + g2 e_perp + xi, xi orthogonal to span(w, e_1)
-                nrm = math.sqrt(q2)
-                mh = w1 / nrm
-                g1 = _rng.normal(st)
-                g2 = _rng.normal(st)
-                xx = g1 * g1 + g2 * g2 + _rng.chi2(st, d - 2.0)
-                z = nrm * g1
-                x1 = mh * g1 + math.sqrt(max(1.0 - mh * mh, 0.0)) * g2
-            else:
-                _rng_fast.fill_normals(lst, xbuf)
-                z = _dot(w, x, d)
-                x1 = x[0]
+            # exact in law: x = g1 w/|w| + g2 e_perp + xi, xi orthogonal to span(w, e_1)
+            nrm = math.sqrt(q2)
+            mh = w1 / nrm
+            g1 = _rng.normal(st)
+            g2 = _rng.normal(st)
+            xx = g1 * g1 + g2 * g2 + _rng.chi2(st, d - 2.0)
+            z = nrm * g1
+            x1 = mh * g1 + math.sqrt(max(1.0 - mh * mh, 0.0)) * g2
             y, _ = _act(tkind, ct, u_norm * x1)
             s, ds = _act(skind, cs, z)
             if loss == 0:
@@ -107,28 +172,12 @@ def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, 
                 dl = (s - y) * ds
             else:
                 dl = 2.0 * (s - y) * ds
-            if reduced:
-                if update == 0:  # |w| = 1 and w is orthogonal to x - z w
-                    w1 = (w1 - eta * dl * (x1 - z * w1)) / math.sqrt(1.0 + (eta * dl) ** 2 * max(xx - z * z, 0.0))
-                else:
-                    w1 -= eta * dl * x1
-                    q2 = q2 - 2.0 * eta * dl * z + (eta * dl) ** 2 * xx
-            elif update == 0:  # spherical: project the gradient on the tangent space, retract
-                c = eta * dl
-                for q in range(d):
-                    w[q] -= c * (x[q] - z * w[q])
-                inv = 1.0 / math.sqrt(_dot(w, w, d))
-                for q in range(d):
-                    w[q] *= inv
-                w1 = w[0]
+            if update == 0:  # |w| = 1 and w is orthogonal to x - z w
+                w1 = (w1 - eta * dl * (x1 - z * w1)) / math.sqrt(1.0 + (eta * dl) ** 2 * max(xx - z * z, 0.0))
             else:
-                c = eta * dl
-                for q in range(d):
-                    w[q] -= c * x[q]
-                w1 = w[0]
+                w1 -= eta * dl * x1
+                q2 = q2 - 2.0 * eta * dl * z + (eta * dl) ** 2 * xx
             if step % every == 0:
-                if not reduced:
-                    q2 = _dot(w, w, d)
                 m_out[i, k] = w1 / math.sqrt(q2)
                 n_out[i, k] = math.sqrt(q2)
                 k += 1
@@ -140,13 +189,20 @@ _CORES: dict = {}
 
 
 def _make_core(act):
-    """The same loop compiled against another activation function (not cached on disk)."""
-    fn = types.FunctionType(_core.__code__, {**globals(), "_act": act}, "_core_user")
-    return numba.njit(parallel=True, error_model="numpy")(fn)
+    """The core and the block-step functions compiled against another activation (not cached on disk)."""
+    g = {**globals(), "_act": act}
+    steps_fn = numba.njit(error_model="numpy", nogil=True)(
+        types.FunctionType(_full_steps.py_func.__code__, g, "_full_steps_user"))
+    g["_full_steps"] = steps_fn
+    draw_fn = numba.njit(error_model="numpy", nogil=True)(
+        types.FunctionType(_draw_and_step.py_func.__code__, g, "_draw_and_step_user"))
+    g["_draw_and_step"] = draw_fn
+    core = numba.njit(parallel=True, error_model="numpy")(types.FunctionType(_core.__code__, g, "_core_user"))
+    return core, steps_fn, draw_fn
 
 
 def _user_core(fns):
-    """A core for user Numba activations ``(sigma, dsigma)`` (student) and the teacher's."""
+    """``(core, steps_fn, draw_fn)`` for user Numba activations ``(sigma, dsigma)`` (student) and the teacher's."""
     if fns not in _CORES:
         (fs, dfs), (ft, dft) = fns
 
@@ -201,7 +257,7 @@ def _activation(spec, name):
 def online_sgd(*, d: int, steps: int, eta: float, runs: int = 1, student="relu", teacher=None,
                loss: str = "square", update: str = "spherical", u_norm: float = 1.0,
                m0: float | None = None, w0_scale: float | None = None, every: int = 1, seed: int = 0,
-               numba_activations=None, method: str = "full") -> SGDRuns:
+               numba_activations=None, method: str = "full", two_threads: bool = False) -> SGDRuns:
     """Run ``runs`` independent online-SGD trajectories; see the module docstring.
 
     Initialisation: with ``m0`` given, ``w = m0 e_1 + sqrt(1 - m0^2) v`` with ``v`` a uniformly random
@@ -213,6 +269,11 @@ def online_sgd(*, d: int, steps: int, eta: float, runs: int = 1, student="relu",
     same Markov chain exactly in law in O(1) per step: given ``w``, a fresh ``x`` enters only through
     ``(w.x, x_1, ||x||^2)``, which are ``(||w|| g1, m g1 + sqrt(1-m^2) g2, g1^2 + g2^2 + chi2_{d-2})``
     with independent ``g1, g2 ~ N(0,1)``; the state is ``(w_1, ||w||^2)``.
+
+    ``two_threads=True``: a single full-chain run (``runs = 1``) long enough for two blocks of inputs
+    draws the next block's inputs on a second thread while this block's steps run
+    (``_online_sgd_pipeline``), where Numba allows two threads; the numbers are the same. It pays only
+    with a second core free (see that module), so it is not the default. No effect otherwise.
     """
     if method not in ("full", "reduced"):
         raise ValueError(f"method: must be 'full' or 'reduced', got {method!r}")
@@ -249,14 +310,25 @@ def online_sgd(*, d: int, steps: int, eta: float, runs: int = 1, student="relu",
     m_out = np.empty((runs, nrec))
     n_out = np.empty((runs, nrec))
     if numba_activations is not None:
-        core = _user_core(tuple(tuple(p) for p in numba_activations))
+        core, steps_fn, draw_fn = _user_core(tuple(tuple(p) for p in numba_activations))
         sk, tk = 0, 1
     else:
-        core = _CORE_BUILTIN
+        core, steps_fn, draw_fn = _CORE_BUILTIN, _full_steps, _draw_and_step
     i64 = np.int64  # one set of argument types, so one compiled (and cached) specialisation
-    core(i64(d), i64(steps), i64(every), float(eta), i64(sk), np.ascontiguousarray(cs, dtype=np.float64), i64(tk),
-         np.ascontiguousarray(ct, dtype=np.float64), i64(LOSSES[loss]), i64(UPDATES[update]), float(u_norm),
-         np.ascontiguousarray(w0, dtype=np.float64), seeds, i64(method == "reduced"), m_out, n_out)
+    cs = np.ascontiguousarray(cs, dtype=np.float64)
+    ct = np.ascontiguousarray(ct, dtype=np.float64)
+    w0 = np.ascontiguousarray(w0, dtype=np.float64)
+    if (two_threads and runs == 1 and method == "full" and numba.get_num_threads() >= 2
+            and _pipeline.usable(_rng_fast.lanes_for(d), steps)):
+        # one run on two cores: the next block's inputs are drawn while this block's steps run
+        w = w0[0].copy()
+        _record_start(w, m_out[0], n_out[0])
+        step_args = (float(eta), i64(sk), cs, i64(tk), ct, i64(LOSSES[loss]), i64(UPDATES[update]), float(u_norm))
+        _pipeline.run_full_two_threads(steps_fn, draw_fn, step_args, i64(d), i64(steps), i64(every), w, i64(seeds[0]),
+                                       m_out[0], n_out[0])
+    else:
+        core(i64(d), i64(steps), i64(every), float(eta), i64(sk), cs, i64(tk), ct, i64(LOSSES[loss]),
+             i64(UPDATES[update]), float(u_norm), w0, seeds, i64(method == "reduced"), m_out, n_out)
     return SGDRuns(np.arange(nrec) * every, m_out, n_out, float(eta), int(d))
 
 

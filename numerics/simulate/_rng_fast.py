@@ -16,26 +16,35 @@ independent lanes laid out so that the loop over lanes vectorises:
   the quadrant ``q`` from the top 2 bits of ``o2`` and ``phi = (v - 1/2) pi/2``, ``v`` from its next 52
   bits; ``(x, y) = R (cos theta, sin theta)``, two independent N(0, 1).
 * **elementary functions without libm calls** (a libm call stops vectorisation): ``log U = e log 2 +
-  log m`` with the exponent ``e`` and the mantissa ``m`` in ``[1/sqrt 2, sqrt 2)`` read from the bits,
-  ``log m = 2 atanh s = 2 sum_k s^(2k+1)/(2k+1)``, ``s = (m-1)/(m+1)``, ``|s| <= 0.1716``, summed to
-  ``k = 10`` (truncation ``< s^22/23 < 1e-18`` relative), the exact leading ``2s`` added last and
-  ``log 2`` split in two (fdlibm's ``ln2_hi + ln2_lo``): within 2 ulp of libm on the generator's grid
-  (tested; 1 ulp at most on 4e5 samples); ``sin phi`` and ``cos phi`` by their Taylor series on
-  ``|phi| <= pi/4`` to ``phi^17/17!`` and ``phi^18/18!`` (truncation ``< 1e-19``);
+  log m`` with ``m`` in ``[1/sqrt 2, sqrt 2)`` and the exponent ``e`` read from the bits (adding the
+  constant ``bits(1) - bits(1/sqrt 2)`` carries into the exponent field exactly when the mantissa is at
+  least that of ``1/sqrt 2``: musl's reduction, no compare or blend), ``log m = 2 atanh s = 2s + 2s t T(t)``,
+  ``s = (m-1)/(m+1)``, ``t = s^2 <= (3 - 2 sqrt 2)^2``, the exact leading ``2s`` added last and ``log 2``
+  split in two (fdlibm's ``ln2_hi + ln2_lo``); ``sin phi = phi + phi z P(z)``, ``cos phi = 1 - z C(z)``,
+  ``z = phi^2``, ``|phi| <= pi/4``. ``T, P, C`` are near-minimax polynomials of degrees 6, 5, 6
+  (Chebyshev interpolation in 50 digits, ``numerics.simulate._rng_fast_fit``, which regenerates the
+  coefficients below; relative errors 4.7e-16, 2.0e-16, 1.5e-18, i.e. at most 0.05, 0.2, 0.006 ulp of
+  ``log m, sin, cos``) where the Taylor series used before needed degrees 9, 7, 8 for the same accuracy;
   polynomials by Estrin's scheme (short dependency chains) with fused multiply-adds (``llvm.fma``);
-  ``sqrt`` by ``llvm.sqrt``. The tests bound the error of ``R``, ``cos``, ``sin`` in ulps against
-  libm, the moments in z standard errors and the CDF by Kolmogorov-Smirnov.
+  ``sqrt`` by ``llvm.sqrt``. The tests bound the error of ``log``, ``cos``, ``sin`` in ulps against
+  libm (at most 2; 1 observed), the moments in z standard errors and the CDF by Kolmogorov-Smirnov.
 
 The bit reinterpretations (``double <-> uint64``) are two tiny Numba intrinsics (LLVM ``bitcast``).
 
 Why Box-Muller and not a vectorised ziggurat (measured on the project's AVX2 machine, AMD EPYC,
-2 vCPUs, where this module takes about 2.3 ns per normal): LLVM does not vectorise the ziggurat's
-table look-ups there (it treats AVX2 gathers as slow on this CPU, rightly: the two ``vgatherqpd`` per
-4 normals alone take 3.5 ns per normal, emulated gathers 1.4 ns), and a ziggurat first pass with
-scalar look-ups was no faster than this Box-Muller in the same run, before any fix-up. Marsaglia's
-polar method (no sin/cos; rejections compacted by a scalar pass) took 1.5x as long (two divisions and
-a square root per candidate pair). The vectorised loop is throughput-bound (about 276 instructions
-per 16 normals); taking the quadrant from the dihedral symmetry instead gained 3-5 %.
+2 vCPUs): LLVM does not vectorise the ziggurat's table look-ups there (it treats AVX2 gathers as slow
+on this CPU, rightly: the two ``vgatherqpd`` per 4 normals alone take 3.5 ns per normal, emulated
+gathers 1.4 ns), and a ziggurat first pass with scalar look-ups was no faster than this Box-Muller in
+the same run, before any fix-up. Marsaglia's polar method (no sin/cos; rejections compacted by a scalar
+pass) took 1.5x as long (two divisions and a square root per candidate pair). The vectorised loop is
+throughput-bound: with the Taylor series it was 276 instructions per 16 normals (about 2.3 ns per
+normal); the minimax polynomials, the compare-free log reduction and sign-bit quadrant selection bring
+it to 231 (2 ``vdivpd``, 2 ``vsqrtpd``, 42 FMAs; about 58 are loads, stores and spills of the 16 ymm
+registers), 1.17-1.21x faster in interleaved A/B runs. Splitting the two Box-Muller pairs of a lane
+into two loops (fewer live registers) was not faster.
+
+Lanes are independent streams: ``fill_block`` fills any range of lanes for a block of calls, so two
+threads can draw disjoint lane ranges of the same calls and get the numbers one thread would.
 """
 
 from __future__ import annotations
@@ -105,11 +114,46 @@ def _fma(typingctx, a, b, c):
 _MANT = np.uint64(0x000FFFFFFFFFFFFF)
 _ONE = np.uint64(0x3FF0000000000000)  # bits of 1.0
 _TWO52 = np.uint64(0x4330000000000000)  # bits of 2^52: (2^52 | k) as a double is 2^52 + k, exactly
-_SQRT2 = math.sqrt(2.0)
 _LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of log 2: e * _LN2_HI is exact for |e| < 2^11
 _LN2_LO = 1.90821492927058770002e-10
 _PIO2 = math.pi / 2.0
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SIGN = np.uint64(0x8000000000000000)
+_QUARTER = np.uint64(0x4000000000000000)  # 2^62: adds 1 to the quadrant q = o2 >> 62
+_INV_SQRT2_BITS = np.uint64(0x3FE6A09E667F3BCD)  # bits of fl(1/sqrt 2)
+_LOG_OFF = _ONE - _INV_SQRT2_BITS
+
+# Near-minimax polynomial coefficients (ascending powers), from ``python -m numerics.simulate._rng_fast_fit``
+# (Chebyshev interpolation in 50 digits, rounded to doubles; a test regenerates them).
+# sin phi = phi + phi z P(z), z = phi^2 <= (pi/4)^2: relative error of P 2.0e-16 (0.2 ulp of sin)
+_SIN_COEFFS = (
+    -0.16666666666666666,
+    0.008333333333330948,
+    -0.00019841269836758574,
+    2.755731610255244e-06,
+    -2.5051131845003624e-08,
+    1.5918129294866608e-10,
+)
+# cos phi = 1 - z C(z): relative error of C 1.5e-18
+_COS_COEFFS = (
+    0.5,
+    -0.04166666666666664,
+    0.0013888888888880775,
+    -2.480158729369346e-05,
+    2.7557315566341895e-07,
+    -2.0875886738047052e-09,
+    1.1367998654022494e-11,
+)
+# atanh(s)/s = 1 + t T(t), t = s^2 <= (3 - 2 sqrt 2)^2: relative error of T 4.7e-16 (0.05 ulp of log m)
+_LOG_COEFFS = (
+    0.3333333333333335,
+    0.19999999999949752,
+    0.14285714312987743,
+    0.1111110556739754,
+    0.09091444562630861,
+    0.07665860800278021,
+    0.07308224842521703,
+)
 
 
 @numba.njit(cache=True, inline="always")
@@ -134,29 +178,21 @@ def _xoshiro_plus(s0, s1, s2, s3):
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def log_unit(u):
     """``log u`` for a normal double ``u`` in ``(0, 1]`` without a libm call (see the module docstring)."""
-    b = _as_u64(u)
-    e = b >> np.uint64(52)  # biased exponent
-    m = _as_f64((b & _MANT) | _ONE)  # mantissa in [1, 2)
-    big = m > _SQRT2
-    m = 0.5 * m if big else m  # now in [1/sqrt 2, sqrt 2): m - 1 is exact (Sterbenz)
-    e = e + np.uint64(1) if big else e
-    ef = _as_f64(_TWO52 | e) - 4503599627371519.0  # e - 1023 as a double (2^52 + 1023), exactly
+    # adding _LOG_OFF carries into the exponent exactly when the mantissa is >= that of 1/sqrt 2: the
+    # exponent field is then that of m in [1/sqrt 2, sqrt 2) with u = 2^e m (no compare, no blend)
+    b = _as_u64(u) + _LOG_OFF
+    m = _as_f64((b & _MANT) + _INV_SQRT2_BITS)  # m - 1 is exact (Sterbenz)
+    ef = _as_f64(_TWO52 | (b >> np.uint64(52))) - 4503599627371519.0  # e as a double (2^52 + 1023), exactly
     s = (m - 1.0) / (m + 1.0)
     t = s * s
     t2 = t * t
     t4 = t2 * t2
-    t8 = t4 * t4
-    # log m = 2s + 2s t sum_{k=0}^{9} t^k/(2k+3): the leading 2s is exact, the tail (< 0.6 % of it) is
-    # summed by Estrin's scheme
-    p01 = _fma(t, 1.0 / 5.0, 1.0 / 3.0)
-    p23 = _fma(t, 1.0 / 9.0, 1.0 / 7.0)
-    p45 = _fma(t, 1.0 / 13.0, 1.0 / 11.0)
-    p67 = _fma(t, 1.0 / 17.0, 1.0 / 15.0)
-    p89 = _fma(t, 1.0 / 21.0, 1.0 / 19.0)
-    p03 = _fma(t2, p23, p01)
-    p47 = _fma(t2, p67, p45)
-    p07 = _fma(t4, p47, p03)
-    tail = _fma(t8, p89, p07)
+    # log m = 2s + 2s t T(t): the leading 2s is exact, the tail (< 1 % of it) by Estrin's scheme
+    p01 = _fma(t, _LOG_COEFFS[1], _LOG_COEFFS[0])
+    p23 = _fma(t, _LOG_COEFFS[3], _LOG_COEFFS[2])
+    p45 = _fma(t, _LOG_COEFFS[5], _LOG_COEFFS[4])
+    p46 = _fma(t2, _LOG_COEFFS[6], p45)
+    tail = _fma(t4, p46, _fma(t2, p23, p01))
     two_s = 2.0 * s
     log_m = _fma(two_s * t, tail, two_s)
     return ef * _LN2_HI + _fma(ef, _LN2_LO, log_m)
@@ -164,25 +200,21 @@ def log_unit(u):
 
 @numba.njit(cache=True, error_model="numpy", inline="always")
 def sincos_quarter(phi):
-    """``(sin phi, cos phi)`` for ``|phi| <= pi/4`` by Taylor polynomials (Estrin, fma)."""
+    """``(sin phi, cos phi)`` for ``|phi| <= pi/4`` by near-minimax polynomials (Estrin, fma)."""
     z = phi * phi
     z2 = z * z
     z4 = z2 * z2
-    # sin phi = phi - phi z S(z),  S = sum_{k=0}^{7} (-z)^k/(2k+3)!
-    a0 = _fma(z, -1.0 / 120.0, 1.0 / 6.0)
-    a1 = _fma(z, -1.0 / 362880.0, 1.0 / 5040.0)
-    a2 = _fma(z, -1.0 / 6227020800.0, 1.0 / 39916800.0)
-    a3 = _fma(z, -1.0 / 355687428096000.0, 1.0 / 1307674368000.0)
-    sser = _fma(z4, _fma(z2, a3, a2), _fma(z2, a1, a0))
-    sn = _fma(-phi * z, sser, phi)
-    # cos phi = 1 - z C(z),  C = sum_{k=0}^{8} (-z)^k/(2k+2)!
-    c0 = _fma(z, -1.0 / 24.0, 0.5)
-    c1 = _fma(z, -1.0 / 40320.0, 1.0 / 720.0)
-    c2 = _fma(z, -1.0 / 479001600.0, 1.0 / 3628800.0)
-    c3 = _fma(z, -1.0 / 20922789888000.0, 1.0 / 87178291200.0)
-    cser = _fma(z4, _fma(z2, c3, c2), _fma(z2, c1, c0))
-    cser = _fma(z4 * z4, 1.0 / 6402373705728000.0, cser)
-    cs = _fma(-z, cser, 1.0)
+    # sin phi = phi + phi z P(z)
+    a01 = _fma(z, _SIN_COEFFS[1], _SIN_COEFFS[0])
+    a23 = _fma(z, _SIN_COEFFS[3], _SIN_COEFFS[2])
+    a45 = _fma(z, _SIN_COEFFS[5], _SIN_COEFFS[4])
+    sn = _fma(phi * z, _fma(z4, a45, _fma(z2, a23, a01)), phi)
+    # cos phi = 1 - z C(z)
+    b01 = _fma(z, _COS_COEFFS[1], _COS_COEFFS[0])
+    b23 = _fma(z, _COS_COEFFS[3], _COS_COEFFS[2])
+    b45 = _fma(z, _COS_COEFFS[5], _COS_COEFFS[4])
+    b46 = _fma(z2, _COS_COEFFS[6], b45)
+    cs = _fma(-z, _fma(z4, b46, _fma(z2, b23, b01)), 1.0)
     return sn, cs
 
 
@@ -193,12 +225,15 @@ def box_muller(o1, o2):
     r = _sqrt(-2.0 * log_unit(u))
     phi = (_as_f64(_ONE | ((o2 >> np.uint64(10)) & _MANT)) - 1.5) * _PIO2  # in [-pi/4, pi/4)
     sn, cs = sincos_quarter(phi)
-    q = o2 >> np.uint64(62)  # quadrant: theta = q pi/2 + phi
-    odd = (q & np.uint64(1)) != np.uint64(0)
+    # quadrant q = top 2 bits of o2, theta = q pi/2 + phi: (cos, sin) theta = (c, s) with
+    # (c, s) = (cos phi, sin phi) for even q, (sin phi, cos phi) for odd q (bit 62 of o2, moved to the
+    # sign bit, which is what a vector blend tests), cos theta < 0 for q = 1, 2 (bit 63 of o2 + 2^62),
+    # sin theta < 0 for q = 2, 3 (bit 63 of o2); signs are applied by flipping the sign bit
+    odd = np.int64(o2 << np.uint64(1)) < 0
     c = sn if odd else cs
     s = cs if odd else sn
-    c = -c if ((q + np.uint64(1)) & np.uint64(2)) != np.uint64(0) else c  # cos theta < 0 for q = 1, 2
-    s = -s if q >= np.uint64(2) else s
+    c = _as_f64(_as_u64(c) ^ ((o2 + _QUARTER) & _SIGN))
+    s = _as_f64(_as_u64(s) ^ (o2 & _SIGN))
     return r * c, r * s
 
 
@@ -217,29 +252,61 @@ def lane_state(seed, lanes):
     return st
 
 
-@numba.njit(cache=True, error_model="numpy")
-def fill_normals(state, out):
-    """Overwrite ``out`` (4, lanes) with iid N(0, 1), advancing every lane of ``state`` (4, lanes) 4 steps.
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _lane_normals(state, p):
+    """The next four normals of lane ``p``, advancing its state ``state[:, p]`` four xoshiro256+ steps.
 
     Two Box-Muller pairs per lane and call: two independent dependency chains per iteration, which
     the out-of-order core overlaps.
     """
+    s0, s1, s2, s3 = state[0, p], state[1, p], state[2, p], state[3, p]
+    o1, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
+    o2, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
+    o3, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
+    o4, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
+    state[0, p] = s0
+    state[1, p] = s1
+    state[2, p] = s2
+    state[3, p] = s3
+    a, b = box_muller(o1, o2)
+    c, e = box_muller(o3, o4)
+    return a, b, c, e
+
+
+@numba.njit(cache=True, error_model="numpy")
+def fill_normals(state, out):
+    """Overwrite ``out`` (4, lanes) with iid N(0, 1), advancing every lane of ``state`` (4, lanes) 4 steps."""
     for p in range(state.shape[1]):
-        s0, s1, s2, s3 = state[0, p], state[1, p], state[2, p], state[3, p]
-        o1, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
-        o2, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
-        o3, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
-        o4, s0, s1, s2, s3 = _xoshiro_plus(s0, s1, s2, s3)
-        state[0, p] = s0
-        state[1, p] = s1
-        state[2, p] = s2
-        state[3, p] = s3
-        a, b = box_muller(o1, o2)
-        c, e = box_muller(o3, o4)
+        a, b, c, e = _lane_normals(state, p)
         out[0, p] = a
         out[1, p] = b
         out[2, p] = c
         out[3, p] = e
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _fill_lanes(state, out, p0, p1):
+    """``fill_normals`` for the lanes ``p0 <= p < p1`` only."""
+    # unsigned lane indices: with a signed start LLVM keeps numba's negative-index wraparound branch
+    # and does not vectorise the loop (5x slower)
+    for p in range(np.uint64(p0), np.uint64(p1)):
+        a, b, c, e = _lane_normals(state, p)
+        out[0, p] = a
+        out[1, p] = b
+        out[2, p] = c
+        out[3, p] = e
+
+
+@numba.njit(cache=True, error_model="numpy", nogil=True)
+def fill_block(state, out, rows, p0, p1):
+    """Rows ``0 .. rows-1`` of ``out`` (block, 4, lanes): ``out[t]`` is what the ``t``-th next call of
+    ``fill_normals`` would write, for the lanes ``p0 <= p < p1`` only.
+
+    Lanes are independent streams, so disjoint lane ranges can be filled by different threads at the
+    same time, in any split, and give the same numbers as one thread filling them all. Releases the GIL.
+    """
+    for t in range(rows):
+        _fill_lanes(state, out[t], p0, p1)
 
 
 def lanes_for(n: int) -> int:

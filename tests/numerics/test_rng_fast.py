@@ -142,3 +142,37 @@ def test_seeding_is_reproducible_and_lanes_differ():
 def test_normals_length(n):
     assert _rng_fast.normals(1, n).shape == (n,)
     assert _rng_fast.lanes_for(n) * 4 >= n
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**63 - 1), st.integers(1, 40), st.data())
+@example(3, 33, None)
+def test_fill_block_on_lane_ranges_is_fill_normals(seed, lanes, data):
+    """Disjoint lane ranges filled in any order give what successive fill_normals calls give, and
+    leave the lane states where they leave them."""
+    cut = lanes // 2 if data is None else data.draw(st.integers(0, lanes))
+    rows = 3
+    ref_state = _rng_fast.lane_state(seed, lanes)
+    ref = np.empty((rows, 4, lanes))
+    for t in range(rows):
+        _rng_fast.fill_normals(ref_state, ref[t])
+    state = _rng_fast.lane_state(seed, lanes)
+    out = np.empty((rows, 4, lanes))
+    _rng_fast.fill_block(state, out, rows, cut, lanes)  # the upper part first
+    _rng_fast.fill_block(state, out, rows, 0, cut)
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(state, ref_state)
+
+
+@pytest.mark.parametrize("name, coeffs", [("sin", _rng_fast._SIN_COEFFS), ("cos", _rng_fast._COS_COEFFS),
+                                          ("log", _rng_fast._LOG_COEFFS)])
+def test_polynomial_coefficients_regenerate_and_meet_their_error_bound(name, coeffs):
+    """The stored coefficients are what the fitting script gives; their relative error is within the
+    budget the module states (and one degree less would not be)."""
+    from numerics.simulate import _rng_fast_fit
+
+    assert _rng_fast_fit.fit(name) == coeffs
+    bound = {"sin": 3e-16, "cos": 3e-18, "log": 6e-16}[name]
+    assert _rng_fast_fit.relative_error(name, coeffs, points=201) <= bound
+    lower = _rng_fast_fit.fit(name, _rng_fast_fit.DEGREES[name] - 1)
+    assert _rng_fast_fit.relative_error(name, lower, points=201) > 100 * bound
