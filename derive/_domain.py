@@ -87,12 +87,19 @@ class Domain:
         (``min``/``max`` propagate NaN, which no domain contains). The mask is then
         ``None``; it is built only when some entry fails.
         """
-        if x.size and not self.integer and self._holds(float(x.min())) and self._holds(float(x.max())):
-            return None, ""
+        if not self.integer and x.size:
+            if x.size == 1:  # a scalar: no reductions (each costs a few microseconds of NumPy dispatch)
+                if self._holds(float(x.reshape(-1)[0])):
+                    return None, ""
+            elif self._holds(float(_MIN(x, axis=None))) and self._holds(float(_MAX(x, axis=None))):
+                return None, ""
         for bad, reason in self._failures(x):  # lazily: the first failing condition stops the scan
             if bad.any():
                 return bad, reason
         return None, ""
+
+
+_MIN, _MAX = np.minimum.reduce, np.maximum.reduce  # the ufunc reductions, without ndarray.min's wrapper
 
 
 def _num(v: float) -> str:
