@@ -73,6 +73,16 @@ def _act(kind, c, z):
 _BLOCK_BYTES = 1 << 16  # inputs drawn ahead per run on the thread pool (64 KiB: stays in L2)
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _loss_slope(loss, y, s, ds):
+    """dl/dz for the student's output s = sigma(z), ds = sigma'(z), target y; loss codes as ``LOSSES``."""
+    if loss == 0:
+        return -y * ds
+    if loss == 1:
+        return (s - y) * ds
+    return 2.0 * (s - y) * ds
+
+
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
 def _dot(a, b, n):
     """``sum_{q<n} a_q b_q``, reassociated (vectorised) - a reduction, the only place fast-math is used."""
@@ -94,12 +104,7 @@ def _full_steps(d, step0, every, eta, skind, cs, tkind, ct, loss, update, u_norm
         x1 = x[0]
         y, _ = _act(tkind, ct, u_norm * x1)
         s, ds = _act(skind, cs, z)
-        if loss == 0:
-            dl = -y * ds
-        elif loss == 1:
-            dl = (s - y) * ds
-        else:
-            dl = 2.0 * (s - y) * ds
+        dl = _loss_slope(loss, y, s, ds)
         c = eta * dl
         if update == 0:  # spherical: project the gradient on the tangent space, retract
             for q in range(d):
@@ -166,12 +171,7 @@ def _core(d, steps, every, eta, skind, cs, tkind, ct, loss, update, u_norm, w0, 
             x1 = mh * g1 + math.sqrt(max(1.0 - mh * mh, 0.0)) * g2
             y, _ = _act(tkind, ct, u_norm * x1)
             s, ds = _act(skind, cs, z)
-            if loss == 0:
-                dl = -y * ds
-            elif loss == 1:
-                dl = (s - y) * ds
-            else:
-                dl = 2.0 * (s - y) * ds
+            dl = _loss_slope(loss, y, s, ds)
             if update == 0:  # |w| = 1 and w is orthogonal to x - z w
                 w1 = (w1 - eta * dl * (x1 - z * w1)) / math.sqrt(1.0 + (eta * dl) ** 2 * max(xx - z * z, 0.0))
             else:
