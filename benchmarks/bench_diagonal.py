@@ -35,6 +35,17 @@ The solver alone (``numerics._bregman.bregman_dual_newton``, lazy Hessian with t
 is 0.32 / 0.42 / 0.50 ms (10 % quantiles of 400 calls; 11 / 12 / 14 steps, 2 / 4 / 5 fresh
 Hessians), 1.3-1.45x the previous version (0.44 / 0.70 / 0.73 ms alone) measured interleaved in
 the same run.
+With the libm-free vectorised exp/expm1 in the dual state (``numerics/_vexp.py``), Newton trial points
+``u + t X^T step`` (one pass over X fewer per Newton step), a vectorised copy in the float32 Cholesky
+and a lighter Python wrapper (2026-11-23 22:41 UTC, load ~0.6): the solver alone 0.28 / 0.37 /
+0.44 ms against 0.33 / 0.43 / 0.52 ms for the previous version (10 % quantiles of 400 interleaved
+calls, 1.17x at each c), the same steps and Hessians, answers within 1e-14 of the previous ones;
+through ``evaluate`` 0.47 / 0.54 / 0.63 ms, LSODA 273 / 470 / 936 ms (582x / 866x / 1483x), Numba
+flow 209x / 512x / 1140x, answers agreeing to 7e-11 (a second run at 22:56, load ~0.9: solver alone
+0.31 / 0.41 / 0.49 ms against 0.37 / 0.47 / 0.57, 1.16-1.18x; 583x / 784x / 1210x against LSODA). The 1000x target at c = 0.5 is not met on this
+host: LSODA there (0.27-0.3 s when the host is idle) would need the whole evaluate call below 0.3 ms;
+the solver's floor at this size is the float32 Hessians (26 us each) and their Cholesky factors
+(15 us each, five per solve at c = 0.5) plus ~10 us per step (two passes over X, at L2 bandwidth).
 
 Timings are medians over ``--repeats`` of ``time.perf_counter`` after a warm-up call (every
 Numba function compiled or loaded first); ratios are medians of per-repeat ratios of calls

@@ -42,10 +42,15 @@ weighted design where the weights span more than ``GRADED``. The Hessian is lazy
 triangular solve) or refreshes only the coordinates whose ``u_i`` moved more than ``LAZY_DRIFT``
 (``DAMPED_DRIFT`` after a step that the trust region cut), a rank-|S| update and a new Cholesky.
 Reductions (dot products, sums of the residual) carry Numba's ``reassoc`` flag so that they
-vectorise; nothing else does. At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a projection is
-11-14 steps: 2-5 fresh Hessians (float32), 2-3 refreshes and 5 chord steps, 0.32 / 0.42 / 0.50 ms
-at c = 0.5 / 0.05 / 0.005 (10 % quantile on a loaded 2-core host; 1.3-1.4x the previous version
-in the same run).
+vectorise; nothing else does. The dual state (``beta`` and the weights, one ``exp`` and one
+``expm1`` per coordinate) uses the libm-free :mod:`numerics._vexp`, so that its loop vectorises
+(1.6 instead of 7.6 us at d = 200). A Newton step's trial points take ``u + t X^T step`` (``X^T step``
+is formed anyway for the trust region) instead of a second pass ``p0 + X^T (nu + t step)``; chord
+steps recompute ``u = p0 + X^T nu``, so ``u`` stays that of ``nu`` to a few roundings (a test checks
+``beta = beta(p0 + X^T nu)``). At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a projection is
+11-14 steps: 2-5 fresh Hessians (float32), 2-3 refreshes and 5 chord steps. Per-step floor there:
+two passes over X (~2.2 us each, at L2 bandwidth) and the dual state (1.2 us); a float32 Hessian
+26 us, its Cholesky 15 us (hot-loop figures). The solver alone: see the benchmark's docstring.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ from ._bregman_single import (
     single_design,
     solve_upper_scaled,
 )
+from ._vexp import vexp, vexpm1
 
 MAX_DU = 2.0
 MAX_ITER = 500
@@ -81,6 +87,15 @@ TINY = float(np.finfo(np.float64).tiny)
 LOG2 = math.log(2.0)
 
 
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _sum(a):
+    """sum_i a_i (``reassoc``: the sum vectorises; kept apart from the exponentials, which must not be reassociated)."""
+    acc = 0.0
+    for i in range(a.size):
+        acc += a[i]
+    return acc
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _dual_state_into(log_half_kappa, u, beta, weight):
     """beta and the Hessian weights sqrt(kappa^2 + 4 beta^2) = kappa cosh(2u) at dual coordinates u
@@ -91,15 +106,13 @@ def _dual_state_into(log_half_kappa, u, beta, weight):
     cancellation as u -> 0) and ``weight = big (2 + em)`` (``2 + em = 1 + e^{-4|u|}`` to an
     absolute error of one rounding, i.e. to full relative accuracy as 1 + e^{-4|u|} >= 1).
     """
-    total = 0.0
     for i in range(u.size):
         a = abs(u[i])
-        big = math.exp(log_half_kappa[i] + 2.0 * a)
-        em = math.expm1(-4.0 * a)
+        big = vexp(log_half_kappa[i] + 2.0 * a)
+        em = vexpm1(-4.0 * a)
         beta[i] = math.copysign(-0.5 * big * em, u[i])
         weight[i] = big * (2.0 + em)
-        total += weight[i]
-    return 0.25 * total
+    return 0.25 * _sum(weight)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -117,19 +130,6 @@ def _dot(a, b):
     for j in range(a.size):
         acc += a[j] * b[j]
     return acc
-
-
-@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def _matvec(X, v):
-    """X @ v by loops (no BLAS: threaded BLAS on small matrices is slow on shared cores)."""
-    n, d = X.shape
-    out = np.zeros(n)
-    for j in range(n):
-        acc = 0.0
-        for i in range(d):
-            acc += X[j, i] * v[i]
-        out[j] = acc
-    return out
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -569,9 +569,13 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         slope = _dot(step, r)  # directional derivative of h along step (negative for a descent direction)
         t = cap
         accepted = False
+        have_residual = False
         for _ in range(80):
             nu_t = nu + t * step
-            u_t = p0 + _rmatvec(X, nu_t)
+            # u(nu + t step) = u(nu) + t X^T step: the pass over X that forming X^T nu_t would cost is saved;
+            # the rounding this adds to u is that of forming it afresh (a few units per Newton step, and
+            # every chord step recomputes u = p0 + X^T nu), so beta stays beta(p0 + X^T nu) to rounding
+            u_t = u + t * du
             h_t = _dual_state_into(log_half_kappa, u_t, b_t, w_t) - _dot(nu_t, y)
             # Armijo on h far from the optimum; near it h changes below its own rounding, and the
             # step is judged by the residual (the gradient of h) instead, which Newton shrinks quadratically
@@ -579,9 +583,10 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
                 accepted = True
                 break
             if math.isfinite(h_t):
-                r_t = _matvec(X, b_t) - y
+                r_t, res_t = _residual(X, b_t, y, floor)
                 if _norm2(r_t) <= (1.0 - 1e-4 * t) * rnorm:
                     accepted = True
+                    have_residual = True
                     break
             t *= 0.5
         if not accepted:
@@ -590,7 +595,10 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         nu, u, h = nu_t, u_t, h_t
         beta, b_t = b_t, beta
         weight, w_t = w_t, weight
-        r, res = _residual(X, beta, y, floor)
+        if have_residual:
+            r, res = r_t, res_t
+        else:
+            r, res = _residual(X, beta, y, floor)
     return beta, nu, it, res, res <= rtol, fresh
 
 
@@ -646,6 +654,18 @@ def dual_start(kappa: np.ndarray, beta0: np.ndarray) -> tuple[np.ndarray, np.nda
     return log_half_kappa.reshape(kappa.shape), p0.reshape(kappa.shape)
 
 
+def _per_coordinate(value, d: int) -> np.ndarray:
+    """``value`` (a scalar or a length-d array) as a contiguous float64 (d,) array; ValueError if it does not
+    broadcast to (d,). The common cases (a scalar, an array already of that form) skip ``np.broadcast_to``,
+    which costs several microseconds per call."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        return np.full(d, a)
+    if a.shape == (d,) and a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(np.broadcast_to(a, (d,)))
+
+
 def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max_iter: int = MAX_ITER):
     """The Bregman projection of ``beta0`` onto ``{beta : X beta = y}`` for the potential sum_i phi_{kappa_i}.
 
@@ -665,8 +685,8 @@ def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max
     if n > d:
         raise ValueError(f"X: needs n <= d (an underdetermined system) for interpolators to form a set, got {X.shape}")
     try:
-        kappa = np.ascontiguousarray(np.broadcast_to(np.asarray(kappa, dtype=np.float64), (d,)))
-        beta0 = np.ascontiguousarray(np.broadcast_to(np.asarray(beta0, dtype=np.float64), (d,)))
+        kappa = _per_coordinate(kappa, d)
+        beta0 = _per_coordinate(beta0, d)
     except ValueError:
         raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays (one per column of X)") from None
     code, log_half_kappa, p0 = _checked_start(X, y, kappa, beta0)

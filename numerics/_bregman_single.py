@@ -194,8 +194,11 @@ def cholesky_upper_single(H32, U32):
     """
     n = H32.shape[0]
     for a in range(n):
-        for j in range(a, n):
-            U32[a, j] = H32[a, j]
+        # row views from index 0 (see hessian_refresh_single): the copy vectorises (4x the indexed loop)
+        dst = U32[a, a:]
+        src = H32[a, a:]
+        for j in range(dst.size):
+            dst[j] = src[j]
     k0 = 0
     while k0 < n:
         kb = min(4, n - k0)

@@ -94,3 +94,38 @@ def test_graded_kappa_spanning_64_decades():
 def test_bad_input_names_the_parameter(args, match):
     with pytest.raises(ValueError, match=match):
         bregman_projection(*args)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 10), extra=st.integers(0, 25), log_kappa=st.floats(-3, 2))
+@example(seed=0, n=10, extra=25, log_kappa=-3.0)  # small kappa: many damped Newton steps before the chord steps
+def test_answer_is_beta_of_the_returned_dual_point(seed, n, extra, log_kappa):
+    """Newton steps update u as u + t X^T step (not p0 + X^T nu afresh): the answer must still be
+    beta(p0 + X^T nu) to rounding, |delta u| <= (iterations + 2) * 4 u (|p0| + |X|^T |nu|) per coordinate,
+    and beta = (kappa/2) sinh(2u) turns that into |delta beta| <= 2 |delta u| (kappa/2) cosh(2u) (+ rounding)."""
+    from numerics._bregman import EPS, bregman_dual_newton
+
+    X, y, rng = _problem(seed, n, n + extra)
+    d = X.shape[1]
+    kappa = 10.0 ** (log_kappa + rng.uniform(-0.5, 0.5, d))
+    beta0 = rng.standard_normal(d) * 0.3
+    log_half_kappa, p0 = dual_start(kappa, beta0)
+    beta, nu, iters, _, ok, _ = bregman_dual_newton(X, y, log_half_kappa, p0, 16 * d * EPS, 500)
+    assert ok
+    u = p0 + X.T @ nu
+    du = (iters + 2) * 4 * U * (np.abs(p0) + np.abs(X).T @ np.abs(nu))
+    half_kappa = kappa / 2
+    exact = half_kappa * np.sinh(2 * u)
+    assert np.all(np.abs(beta - exact) <= 2 * du * half_kappa * np.cosh(2 * np.abs(u) + 2 * du) + 8 * U * np.abs(exact))
+
+
+@pytest.mark.parametrize("value", [0.7, np.float64(0.7), np.array(0.7), np.array([0.7]), [0.1, 0.2, 0.3, 0.4],
+                                   np.arange(8.0)[::2], np.arange(4), np.array([0.1, 0.2, 0.3, 0.4])])
+def test_per_coordinate_values_broadcast_like_numpy(value):
+    from numerics._bregman import _per_coordinate
+
+    got = _per_coordinate(value, 4)
+    np.testing.assert_array_equal(got, np.broadcast_to(np.asarray(value, dtype=float), (4,)))
+    assert got.dtype == np.float64 and got.flags.c_contiguous and got.shape == (4,)
+    with pytest.raises(ValueError):
+        _per_coordinate(np.ones(3), 4)
