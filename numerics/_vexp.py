@@ -27,8 +27,9 @@ versions, correct to about one ulp over the whole double range:
 Accuracy (tests against mpmath, over tiny, ordinary, huge, subnormal-producing and overflowing
 arguments): ``vexp`` within 1 ulp of the correctly rounded value; ``vexpm1`` within 1 ulp for
 ``x <= 0`` (the Bregman solver's case) and within 2 ulps for ``x > 0`` (2 is seen at ``k = 1, 2``,
-``0.35 < x < 1.8``, where ``2^k (1 + expm1(r)) - 1`` cancels up to one bit of ``expm1(r)``'s own rounding). In a loop over
-200 doubles each is ~1.5 us with the call (``vexp_array``), as fast as NumPy's SIMD ``exp``; in
+``0.35 < x < 1.8``, where ``2^k (1 + expm1(r)) - 1`` cancels up to one bit of ``expm1(r)``'s own
+rounding). In a loop over 200 doubles each is ~1.5 us with the call (``vexp_array``), as fast as
+NumPy's SIMD ``exp``; in
 :func:`numerics._bregman._dual_state_into` (one of each per coordinate) they took the loop from
 7.6 to 1.6 us at d = 200.
 """
@@ -39,48 +40,8 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir as llir
-from numba import types
-from numba.extending import intrinsic
 
-
-@intrinsic
-def _as_f64(typingctx, bits):
-    """The IEEE double whose bits are ``bits`` (uint64): an LLVM ``bitcast``."""
-    if bits != types.uint64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.uint64), codegen
-
-
-@intrinsic
-def _as_u64(typingctx, x):
-    """The bits (uint64) of the double ``x``: an LLVM ``bitcast``."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.uint64))
-
-    return types.uint64(types.float64), codegen
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a b + c`` with one rounding (``llvm.fma``)."""
-    if not (a == types.float64 and b == types.float64 and c == types.float64):
-        return None
-
-    def codegen(context, builder, sig, args):
-        dbl = llir.DoubleType()
-        fn = builder.module.declare_intrinsic("llvm.fma", [dbl], llir.FunctionType(dbl, [dbl, dbl, dbl]))
-        return builder.call(fn, args)
-
-    return types.float64(types.float64, types.float64, types.float64), codegen
-
+from ._llvm_intrinsics import _as_f64, _as_u64, _fma
 
 _INV_LN2 = 1.0 / math.log(2.0)
 _LN2_HI = 6.93147180369123816490e-01  # fdlibm's split of log 2: k * _LN2_HI is exact for |k| < 2^11

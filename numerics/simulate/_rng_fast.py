@@ -29,7 +29,8 @@ independent lanes laid out so that the loop over lanes vectorises:
   ``sqrt`` by ``llvm.sqrt``. The tests bound the error of ``log``, ``cos``, ``sin`` in ulps against
   libm (at most 2; 1 observed), the moments in z standard errors and the CDF by Kolmogorov-Smirnov.
 
-The bit reinterpretations (``double <-> uint64``) are two tiny Numba intrinsics (LLVM ``bitcast``).
+The bit reinterpretations (``double <-> uint64``), ``fma`` and ``sqrt`` are Numba intrinsics shared with
+:mod:`numerics._vexp` (:mod:`numerics._llvm_intrinsics`).
 
 Why Box-Muller and not a vectorised ziggurat (measured on the project's AVX2 machine, AMD EPYC,
 2 vCPUs): LLVM does not vectorise the ziggurat's table look-ups there (it treats AVX2 gathers as slow
@@ -53,63 +54,8 @@ import math
 
 import numba
 import numpy as np
-from llvmlite import ir as llir
-from numba import types
-from numba.extending import intrinsic
 
-# -- LLVM primitives (inlined, vectorisable) ------------------------------------------------------
-
-
-@intrinsic
-def _as_f64(typingctx, bits):
-    """The IEEE double whose bits are ``bits`` (uint64)."""
-    if bits != types.uint64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-
-    return types.float64(types.uint64), codegen
-
-
-@intrinsic
-def _as_u64(typingctx, x):
-    """The bits (uint64) of the double ``x``."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], context.get_value_type(types.uint64))
-
-    return types.uint64(types.float64), codegen
-
-
-@intrinsic
-def _sqrt(typingctx, x):
-    """Correctly rounded square root (``llvm.sqrt``: no errno, so it vectorises, unlike libm's)."""
-    if x != types.float64:
-        return None
-
-    def codegen(context, builder, sig, args):
-        fn = builder.module.declare_intrinsic("llvm.sqrt", [llir.DoubleType()])
-        return builder.call(fn, args)
-
-    return types.float64(types.float64), codegen
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """``a b + c`` with one rounding (``llvm.fma``)."""
-    if not (a == types.float64 and b == types.float64 and c == types.float64):
-        return None
-
-    def codegen(context, builder, sig, args):
-        dbl = llir.DoubleType()
-        fn = builder.module.declare_intrinsic("llvm.fma", [dbl], llir.FunctionType(dbl, [dbl, dbl, dbl]))
-        return builder.call(fn, args)
-
-    return types.float64(types.float64, types.float64, types.float64), codegen
-
+from .._llvm_intrinsics import _as_f64, _as_u64, _fma, _sqrt
 
 _MANT = np.uint64(0x000FFFFFFFFFFFFF)
 _ONE = np.uint64(0x3FF0000000000000)  # bits of 1.0
