@@ -51,10 +51,7 @@ def _evaluate(X, y, kappa, beta0):
     lead = np.broadcast_shapes(kappa.shape, beta0.shape) if kappa.size == 1 and beta0.size == 1 else ()
     kappa = kappa.reshape(()) if kappa.size == 1 else kappa
     beta0 = beta0.reshape(()) if beta0.size == 1 else beta0
-    if kappa.shape not in ((), (d,)) or beta0.shape not in ((), (d,)):
-        raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays "
-                         f"(one per column of X), got shapes {np.shape(kappa)} and {np.shape(beta0)}")
-    beta = bregman_projection(X, y, kappa, beta0)  # it broadcasts the scalars over the d coordinates
+    beta = bregman_projection(X, y, kappa, beta0)  # it broadcasts scalars over the d coordinates, refuses other shapes
     return beta.reshape(lead + (d,)) if lead else beta
 
 

@@ -688,7 +688,8 @@ def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max
         kappa = _per_coordinate(kappa, d)
         beta0 = _per_coordinate(beta0, d)
     except ValueError:
-        raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays (one per column of X)") from None
+        raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays (one per column of X), "
+                         f"got shapes {np.shape(kappa)} and {np.shape(beta0)}") from None
     code, log_half_kappa, p0 = _checked_start(X, y, kappa, beta0)
     if code:
         raise ValueError(_START_ERRORS[code])
