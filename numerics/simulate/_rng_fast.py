@@ -222,12 +222,7 @@ def _lane_normals(state, p):
 @numba.njit(cache=True, error_model="numpy")
 def fill_normals(state, out):
     """Overwrite ``out`` (4, lanes) with iid N(0, 1), advancing every lane of ``state`` (4, lanes) 4 steps."""
-    for p in range(state.shape[1]):
-        a, b, c, e = _lane_normals(state, p)
-        out[0, p] = a
-        out[1, p] = b
-        out[2, p] = c
-        out[3, p] = e
+    _fill_lanes(state, out, 0, state.shape[1])
 
 
 @numba.njit(cache=True, error_model="numpy")
