@@ -48,7 +48,7 @@ def _evaluate(X, y, kappa, beta0):
     d = X.shape[1]
     # single values (possibly shaped (1, 1) by a caller's broadcasting, as the CLI does) are uniform
     # scalars; the answer then carries that shape in front of its d entries, as the CLI expects
-    lead = np.broadcast_shapes(kappa.shape, beta0.shape) if kappa.size == 1 and beta0.size == 1 else ()
+    lead = (1,) * max(kappa.ndim, beta0.ndim) if kappa.size == 1 and beta0.size == 1 else ()  # their broadcast shape
     kappa = kappa.reshape(()) if kappa.size == 1 else kappa
     beta0 = beta0.reshape(()) if beta0.size == 1 else beta0
     beta = bregman_projection(X, y, kappa, beta0)  # it broadcasts scalars over the d coordinates, refuses other shapes
@@ -97,7 +97,9 @@ implicit_bias = register(Result(
     params=[P_X, P_Y, P_KAPPA, P_BETA0],
     expr=DISPLAY, output="beta", output_latex=r"\hat\beta_i",
     definitions=((sp.Symbol(r"\nu"), sp.Symbol(r"\text{the solution of } X\hat\beta = y")),),
-    evaluator=_evaluate,
+    # the solver returns only a converged answer, and its convergence test propagates NaN (a NaN or infinite
+    # beta makes the residual NaN, never <= rtol: ArithmeticError instead), so evaluate's scan is redundant
+    evaluator=_evaluate, evaluator_checks_finite=True,
     mp=lambda X, y, kappa, beta0: implicit_bias_mp(
         np.array(X.tolist(), dtype=float), [float(v) for v in y], float(kappa), float(beta0)),
     conditions=(

@@ -158,13 +158,17 @@ class Result:
         """Parameter name -> SymPy symbol (``IndexedBase`` for vector parameters)."""
         return {p.name: (p.indexed if p.vector else p.symbol) for p in self.params}
 
-    @property
+    @cached_property
     def scalar_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if not p.vector)
 
-    @property
+    @cached_property
     def vector_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.vector)
+
+    @cached_property
+    def _param_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params)
 
     def _substitute(self, e: sp.Expr) -> sp.Expr:
         for sym, val in reversed(self.definitions):
@@ -261,7 +265,9 @@ class Result:
 
     def check_names(self, names) -> None:
         """Raise ``ValueError`` naming the first unknown or missing parameter among ``names``."""
-        known = {p.name for p in self.params}
+        known = self._param_names
+        if isinstance(names, dict) and names.keys() == known:
+            return  # the common case, decided by one set comparison
         unknown = sorted(set(names) - known)
         if unknown:
             raise ValueError(f"{unknown[0]}: not a parameter of {self.name} (parameters: {', '.join(sorted(known))})")
@@ -278,8 +284,11 @@ class Result:
             if values[p.name].shape != values[vecs[0].name].shape:
                 raise ValueError(f"{p.name}: must have the same length as {vecs[0].name} "
                                  f"({values[p.name].size} != {values[vecs[0].name].size})")
+        shapes = {values[p.name].shape for p in self.scalar_params}
+        shapes.discard(())
         try:
-            np.broadcast_shapes(*(values[p.name].shape for p in self.scalar_params))
+            if len(shapes) > 1:  # one shape (or only scalars) broadcasts trivially; NumPy's check costs microseconds
+                np.broadcast_shapes(*shapes)
         except ValueError as exc:
             shapes = {p.name: values[p.name].shape for p in self.scalar_params}
             raise ValueError(f"{self.scalar_params[0].name}: parameter shapes do not broadcast: {shapes}") from exc

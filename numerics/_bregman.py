@@ -14,8 +14,8 @@ with :math:`\phi_\kappa'(b) = \tfrac12 \operatorname{asinh}(2b/\kappa)` and
 
 and ``nu`` minimises the strictly convex dual
 :math:`h(\nu) = \sum_i \tfrac{\kappa_i}{4}\cosh(2u_i) - \nu^\top y`, whose gradient is
-:math:`X\hat\beta(\nu) - y` and Hessian :math:`X\,\mathrm{diag}(\sqrt{\kappa^2 + 4\beta^2})\,X^\top` (factorised as :math:`R^\top R` from the QR
-factors of :math:`\mathrm{diag}(\sqrt{\cdot})X^\top`)
+:math:`X\hat\beta(\nu) - y` and Hessian :math:`X\,\mathrm{diag}(\sqrt{\kappa^2 + 4\beta^2})\,X^\top`
+(factorised by Cholesky, or as :math:`R^\top R` from the QR factors of :math:`\mathrm{diag}(\sqrt{\cdot})X^\top`)
 (research note diagonal-linear.md §3.2, DERIVED+CHECKED D3).
 
 Numerics. Everything is computed from ``l_i = log(kappa_i / 2)`` and ``|u_i|``:
@@ -133,15 +133,31 @@ def _dot(a, b):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _rmatvec(X, w):
-    """X^T @ w by loops."""
+def _rmatvec_into(X, w, out):
+    """``out = X^T w`` by loops over rows of X, four at a time (each pass over ``out`` adds four rows:
+    a quarter of the loads and stores of ``out``; no reduction, so no ``reassoc`` is needed to vectorise)."""
     n, d = X.shape
-    out = np.zeros(d)
-    for j in range(n):
-        wj = w[j]
+    for i in range(d):
+        out[i] = 0.0
+    j = 0
+    while j + 4 <= n:
+        w0, w1, w2, w3 = w[j], w[j + 1], w[j + 2], w[j + 3]
+        x0, x1, x2, x3 = X[j], X[j + 1], X[j + 2], X[j + 3]
         for i in range(d):
-            out[i] += X[j, i] * wj
-    return out
+            out[i] += (x0[i] * w0 + x1[i] * w1) + (x2[i] * w2 + x3[i] * w3)
+        j += 4
+    for j in range(j, n):
+        wj = w[j]
+        xj = X[j]
+        for i in range(d):
+            out[i] += xj[i] * wj
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _axpy_into(x, t, y, out):
+    """``out = x + t y`` elementwise (into a preallocated array: no allocation per Newton trial)."""
+    for i in range(x.size):
+        out[i] = x[i] + t * y[i]
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -367,23 +383,83 @@ def _abs_products(X, beta):
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-def _residual(X, beta, y, floor):
-    """(r = X beta - y, max_j |r_j| / (sum_i |X_ji beta_i| + floor_j + |y_j|)) in one pass over X."""
+def _abs_row_sums(X):
+    """``sum_i |X_ji|`` for every row j; not finite exactly when a row holds a NaN or an infinity
+    (or its sum overflows, beyond ~1e306 per entry). One pass; ``reassoc``: non-negative terms."""
     n, d = X.shape
-    r = np.empty(n)
-    res = 0.0
+    out = np.empty(n)
     for j in range(n):
         acc = 0.0
+        for i in range(d):
+            acc += abs(X[j, i])
+        out[j] = acc
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _max_abs(a):
+    """max_i |a_i| (NaN if some entry is NaN: ``reassoc`` leaves the NaN semantics of the compares)."""
+    m = 0.0
+    for i in range(a.size):
+        v = abs(a[i])
+        m = v if not (v <= m) else m
+    return m
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _residual_into(X, beta, y, floor, row_abs, rtol, r):
+    """``r = X beta - y`` (into ``r``) and the scaled residual ``max_j |r_j| / (sum_i |X_ji beta_i| +
+    floor_j + |y_j|)``, or, when that is certainly above ``rtol``, a lower bound of it.
+
+    The scale needs a second sum per row; ``sum_i |X_ji beta_i| <= max_i |beta_i| sum_i |X_ji|``
+    (``row_abs``) bounds it from above for free, so the bounded ratio is a lower bound of the scaled
+    residual. Far from the optimum (every Newton step but the last one or two) that bound already
+    exceeds ``rtol`` and the scale's pass is skipped: the stopping test only asks whether the scaled
+    residual is <= rtol, which the bound then decides. Otherwise the exact value is computed.
+    """
+    n, d = X.shape
+    j = 0
+    while j + 4 <= n:  # four rows per pass over beta (a quarter of its loads)
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        x0, x1, x2, x3 = X[j], X[j + 1], X[j + 2], X[j + 3]
+        for i in range(d):
+            b = beta[i]
+            a0 += x0[i] * b
+            a1 += x1[i] * b
+            a2 += x2[i] * b
+            a3 += x3[i] * b
+        r[j] = a0 - y[j]
+        r[j + 1] = a1 - y[j + 1]
+        r[j + 2] = a2 - y[j + 2]
+        r[j + 3] = a3 - y[j + 3]
+        j += 4
+    for j in range(j, n):
+        acc = 0.0
+        for i in range(d):
+            acc += X[j, i] * beta[i]
+        r[j] = acc - y[j]
+    bmax = _max_abs(beta)
+    bound = 0.0
+    for j in range(n):
+        scale = bmax * row_abs[j] + abs(y[j]) + floor[j]
+        if scale != 0.0:  # a zero row with y_j = 0 has nothing to scale; a NaN scale must propagate
+            q = abs(r[j]) / scale
+            bound = q if not (q <= bound) else bound  # a NaN residual propagates (and is never <= rtol)
+    if bound > rtol:
+        return bound
+    res = 0.0
+    for j in range(n):
         scale = 0.0
         for i in range(d):
-            p = X[j, i] * beta[i]
-            acc += p
-            scale += abs(p)
-        r[j] = acc - y[j]
+            scale += abs(X[j, i] * beta[i])
         scale += abs(y[j]) + floor[j]
-        if scale > 0.0:
-            res = max(res, abs(r[j]) / scale)
-    return r, res
+        if scale != 0.0:
+            q = abs(r[j]) / scale
+            res = q if not (q <= res) else res
+    return res
 
 
 @numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
@@ -410,7 +486,8 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     Hessians formed from scratch (the rest were refreshed or reused).
 
     ``scaled_residual = max_j |X beta - y|_j / (sum_i |X_ji| (|beta_i| + |beta0_i|) + |y_j|)`` with
-    ``beta0`` the start (the Bregman centre); converged when it is <= ``rtol`` and a final
+    ``beta0`` the start (the Bregman centre; NaN if beta holds a NaN or an infinity, so such a point never
+    passes the test); converged when it is <= ``rtol`` and a final
     (polishing) step has been taken. The start's term keeps the scale away from zero
     when the answer is beta = 0 (y = 0 with a square X), where |X beta| alone would shrink with
     the residual and the relative residual would never fall.
@@ -447,9 +524,20 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     nu = np.zeros(n)
     u = p0.copy()
     beta, weight, h = _dual_state(log_half_kappa, u)  # h(0): nu = 0
-    b_t = np.empty(d)  # beta and weights at a trial point
+    # trial points (nu, u, beta, weights, residual), swapped with the current ones on acceptance:
+    # no allocation per step
+    nu_t = np.empty(n)
+    u_t = np.empty(d)
+    b_t = np.empty(d)
     w_t = np.empty(d)
-    floor = _abs_products(X, beta)
+    r = np.empty(n)
+    r_t = np.empty(n)
+    du = np.empty(d)
+    xtw = np.empty(d)
+    # the start's term of the residual's scale (none for the common start beta0 = 0), and the
+    # row sums of |X| that bound the rest of it (see _residual_into)
+    floor = _abs_products(X, beta) if _max_abs(beta) != 0.0 else np.zeros(n)
+    row_abs = _abs_row_sums(X)
     # work arrays, allocated once: H (lower triangle), its factor, two X-shaped and d-long scratch;
     # the float32 model's copies of X, H (upper triangle) and factor
     H = np.empty((n, n))
@@ -476,7 +564,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     have_normal = False  # H (or H32 if single) holds X diag(w_ref) X^T (normal equations; not after QR)
     single = False
     full_step = True  # the last Newton step was not cut (the chord and refresh tests use LAZY_DRIFT)
-    r, res = _residual(X, beta, y, floor)
+    res = _residual_into(X, beta, y, floor, row_abs, rtol, r)
     polished = False
     fresh = 0
     it = 0
@@ -495,13 +583,17 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
                 solve_upper_scaled(factor32, r, work_n, step, hexp)
             else:
                 _solve_factored(factor, r, work_n, step)
-            nu_t = nu + step
-            u_t = p0 + _rmatvec(X, nu_t)
+            _axpy_into(nu, 1.0, step, nu_t)
+            _rmatvec_into(X, nu_t, xtw)
+            _axpy_into(p0, 1.0, xtw, u_t)
             if _max_abs_diff(u_t, u_ref) <= 2.0 * LAZY_DRIFT:
                 h_t = _dual_state_into(log_half_kappa, u_t, b_t, w_t) - _dot(nu_t, y)
-                r_t, res_t = _residual(X, b_t, y, floor)
+                res_t = _residual_into(X, b_t, y, floor, row_abs, rtol, r_t)
                 if _norm2(r_t) <= 0.5 * rnorm or res_t <= rtol:
-                    nu, u, h, r, res = nu_t, u_t, h_t, r_t, res_t
+                    h, res = h_t, res_t
+                    nu, nu_t = nu_t, nu
+                    u, u_t = u_t, u
+                    r, r_t = r_t, r
                     beta, b_t = b_t, beta
                     weight, w_t = w_t, weight
                     continue
@@ -561,7 +653,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
             solve_upper_scaled(factor32, r, work_n, step, hexp)
         else:
             _solve_factored(factor, r, work_n, step)
-        du = _rmatvec(X, step)
+        _rmatvec_into(X, step, du)
         cap = 1.0
         m = np.max(np.abs(du))
         if m > MAX_DU:
@@ -571,11 +663,11 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         accepted = False
         have_residual = False
         for _ in range(80):
-            nu_t = nu + t * step
+            _axpy_into(nu, t, step, nu_t)
             # u(nu + t step) = u(nu) + t X^T step: the pass over X that forming X^T nu_t would cost is saved;
             # the rounding this adds to u is that of forming it afresh (a few units per Newton step, and
             # every chord step recomputes u = p0 + X^T nu), so beta stays beta(p0 + X^T nu) to rounding
-            u_t = u + t * du
+            _axpy_into(u, t, du, u_t)
             h_t = _dual_state_into(log_half_kappa, u_t, b_t, w_t) - _dot(nu_t, y)
             # Armijo on h far from the optimum; near it h changes below its own rounding, and the
             # step is judged by the residual (the gradient of h) instead, which Newton shrinks quadratically
@@ -583,7 +675,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
                 accepted = True
                 break
             if math.isfinite(h_t):
-                r_t, res_t = _residual(X, b_t, y, floor)
+                res_t = _residual_into(X, b_t, y, floor, row_abs, rtol, r_t)
                 if _norm2(r_t) <= (1.0 - 1e-4 * t) * rnorm:
                     accepted = True
                     have_residual = True
@@ -592,13 +684,18 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         if not accepted:
             break
         full_step = t == 1.0
-        nu, u, h = nu_t, u_t, h_t
+        h = h_t
+        nu, nu_t = nu_t, nu
+        u, u_t = u_t, u
         beta, b_t = b_t, beta
         weight, w_t = w_t, weight
         if have_residual:
-            r, res = r_t, res_t
+            res = res_t
+            r, r_t = r_t, r
         else:
-            r, res = _residual(X, beta, y, floor)
+            res = _residual_into(X, beta, y, floor, row_abs, rtol, r)
+    # not converged: the exact scaled residual for the message (the bound above rtol would do for the test)
+    res = _residual_into(X, beta, y, floor, row_abs, math.inf, r)
     return beta, nu, it, res, res <= rtol, fresh
 
 
@@ -608,11 +705,16 @@ def _dual_start(kappa, beta0):
     d = kappa.size
     log_half_kappa = np.empty(d)
     p0 = np.empty(d)
+    log_kappa = 0.0
     for i in range(d):
-        log_kappa = math.log(kappa[i])
+        # a uniform kappa (the common case) takes one logarithm, not d
+        if i == 0 or kappa[i] != kappa[i - 1]:
+            log_kappa = math.log(kappa[i])
         log_half_kappa[i] = log_kappa - LOG2
         ratio = 2.0 * beta0[i] / kappa[i]  # may overflow to inf: then the log form below is taken
-        if abs(ratio) < 1e150:
+        if ratio == 0.0:
+            p0[i] = 0.5 * ratio  # asinh(+-0) = +-0, without the call
+        elif abs(ratio) < 1e150:
             p0[i] = 0.5 * math.asinh(ratio)
         else:
             # asinh(x) = sign(x) (log 2|x| + O(x^-2)) for |x| >= 1e150: the correction is below rounding
@@ -628,9 +730,12 @@ def _checked_start(X, y, kappa, beta0):
     for j in range(n):
         if not math.isfinite(y[j]):
             return 1, kappa, beta0
-        for i in range(d):
-            if not math.isfinite(X[j, i]):
-                return 1, kappa, beta0
+    row_abs = _abs_row_sums(X)  # finite exactly when X is (one vectorised pass, not d n branches) ...
+    for j in range(n):
+        if not math.isfinite(row_abs[j]):
+            for i in range(d):  # ... or when a row's sum overflows: then the entries decide
+                if not math.isfinite(X[j, i]):
+                    return 1, kappa, beta0
     for i in range(d):
         if not (math.isfinite(kappa[i]) and kappa[i] >= TINY):
             return 2, kappa, beta0

@@ -129,3 +129,79 @@ def test_per_coordinate_values_broadcast_like_numpy(value):
     assert got.dtype == np.float64 and got.flags.c_contiguous and got.shape == (4,)
     with pytest.raises(ValueError):
         _per_coordinate(np.ones(3), 4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 9), extra=st.integers(0, 12),
+       log_rtol=st.floats(-16, 0), spread=st.floats(0, 8))
+@example(seed=0, n=8, extra=4, log_rtol=-14.0, spread=0.0)  # n % 4 = 0: only the four-row blocks
+@example(seed=1, n=5, extra=0, log_rtol=-3.0, spread=6.0)  # a remainder row; a graded beta
+def test_residual_bound_decides_the_stopping_test_as_the_exact_scale(seed, n, extra, log_rtol, spread):
+    """``_residual_into`` returns the scaled residual max_j |r_j| / (|X_j| |beta| + floor_j + |y_j|), or a
+    lower bound of it (from |X_j| |beta| <= max|beta| sum_i |X_ji|) when that bound already exceeds rtol:
+    so ``res <= rtol`` is decided exactly as by the exact scale, and r = X beta - y either way."""
+    from numerics._bregman import _abs_row_sums, _residual_into
+
+    rng = np.random.default_rng(seed)
+    d = n + extra
+    X = rng.standard_normal((n, d))
+    beta = rng.standard_normal(d) * 10.0 ** rng.uniform(-spread, 0, d)
+    y = X @ beta + rng.standard_normal(n) * 10.0 ** rng.uniform(-17, -1, n) * (np.abs(X) @ np.abs(beta))
+    floor = np.abs(rng.standard_normal(n)) * 1e-3
+    rtol = 10.0 ** log_rtol
+    exact = np.max(np.abs(X @ beta - y) / (np.abs(X) @ np.abs(beta) + floor + np.abs(y)))
+    r = np.empty(n)
+    got_exact = _residual_into(X, beta, y, floor, _abs_row_sums(X), np.inf, r)
+    # the dot products' rounding: d units of |X||beta| against the residual's own size
+    tol = 2 * d * U * (np.abs(X) @ np.abs(beta)) / (np.abs(X) @ np.abs(beta) + floor + np.abs(y))
+    assert abs(got_exact - exact) <= tol.max()
+    np.testing.assert_allclose(r, X @ beta - y, rtol=0, atol=(2 * d * U * (np.abs(X) @ np.abs(beta))).max())
+    got = _residual_into(X, beta, y, floor, _abs_row_sums(X), rtol, r)
+    assert got <= got_exact * (1 + 4 * U)
+    if abs(exact - rtol) > tol.max():
+        assert (got <= rtol) == (exact <= rtol)
+
+
+def test_residual_propagates_nan():
+    from numerics._bregman import _abs_row_sums, _residual_into
+
+    X = np.eye(4, 6)
+    beta = np.array([1.0, np.nan, 0.0, 0.0, 0.0, 0.0])
+    r = np.empty(4)
+    for rtol in (1e-14, np.inf):
+        assert np.isnan(_residual_into(X, beta, np.zeros(4), np.zeros(4), _abs_row_sums(X), rtol, r))
+
+
+def test_start_accepts_finite_rows_whose_sums_overflow():
+    """The finiteness check reads row sums of |X|; a row of huge finite entries overflows its sum and must
+    still be accepted (the entries decide), an infinite entry refused."""
+    from numerics._bregman import _checked_start
+
+    X = np.full((2, 3), 1.5e308)
+    ones = np.ones(3)
+    assert _checked_start(X, np.ones(2), ones, ones)[0] == 0
+    X[1, 2] = np.inf
+    assert _checked_start(X, np.ones(2), ones, ones)[0] == 1
+
+
+def test_start_takes_one_logarithm_per_run_of_equal_kappa_exactly():
+    kappa = np.array([1.0, 1.0, 3e-300, 3e-300, 1.0, 7.5, 7.5])
+    beta0 = np.array([0.0, -0.0, 1e-310, 2.0, -3.0, 0.0, 1e300])
+    log_half_kappa, p0 = dual_start(kappa, beta0)
+    for k, b, lhk, p in zip(kappa, beta0, log_half_kappa, p0):
+        assert lhk == np.log(k) - np.log(2.0)
+        ratio = 2 * b / k
+        want = 0.5 * np.arcsinh(ratio) if abs(ratio) < 1e150 else 0.5 * np.copysign(np.log(4 * abs(b)) - np.log(k), b)
+        assert p == want and np.signbit(p) == np.signbit(want)
+
+
+def test_a_nan_answer_never_counts_as_converged():
+    """``diagonal.implicit_bias`` skips evaluate's NaN scan (``evaluator_checks_finite``) on the strength of
+    this: a NaN planted in the start's scale makes beta NaN, and the solver must report no convergence."""
+    from numerics._bregman import EPS, bregman_dual_newton
+
+    X, y, _ = _problem(3, 4, 9)
+    log_half_kappa, p0 = dual_start(np.ones(9), np.zeros(9))
+    log_half_kappa[5] = np.nan
+    beta, _, _, res, ok, _ = bregman_dual_newton(X, y, log_half_kappa, p0, 16 * 9 * EPS, 50)
+    assert not ok and np.isnan(res) and np.isnan(beta[5])
