@@ -78,6 +78,13 @@ GRADED = 1e6
 LAZY_DRIFT = 0.02
 #: ... and, after a damped step (t < 1: the trust region or the line search cut it), this far
 DAMPED_DRIFT = 0.3
+#: ... and likewise while the scaled residual is above this (far from the optimum, where steps are not yet
+#: quadratically convergent and a rougher Hessian costs fewer factorisations than it adds steps)
+GLOBAL_RESIDUAL = 1e-3
+#: the first step is the weighted-ridge interpolant mapped to dual coordinates (see bregman_dual_newton)
+MIRROR_START = True
+#: a step that the trust region cuts starts its line search at a Newton step on t (see bregman_dual_newton)
+LINE_NEWTON = True
 #: after this many iterations the float32 Hessian gives way to the float64 one (see bregman_dual_newton)
 SINGLE_MAX_ITER = 60
 #: ... or after this many chord steps with a float32 factor failed to halve the residual
@@ -151,6 +158,41 @@ def _rmatvec_into(X, w, out):
         xj = X[j]
         for i in range(d):
             out[i] += xj[i] * wj
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _matvec_into(X, v, out):
+    """``out = X v`` (dot products along the rows of X)."""
+    n, d = X.shape
+    for j in range(n):
+        acc = 0.0
+        for i in range(d):
+            acc += X[j, i] * v[i]
+        out[j] = acc
+
+
+@numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+def _weighted_square(w, v):
+    """sum_i w_i v_i^2."""
+    acc = 0.0
+    for i in range(v.size):
+        acc += w[i] * v[i] * v[i]
+    return acc
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _mirror_target_into(beta, weight, du, log_half_kappa, p0, out):
+    """``out_i = w_i (phi'(beta_i + w_i du_i) - p0_i)``, with ``phi'(b) = asinh(2b/kappa)/2`` taken in the
+    log form of :func:`_dual_start` where ``2|b|/kappa`` is huge (``kappa/2 = exp(l)``): the right-hand
+    side ``X out`` of the weighted projection of the dual target onto ``p0 + range(X^T)``."""
+    for i in range(beta.size):
+        b = beta[i] + weight[i] * du[i]
+        ratio = b * math.exp(-log_half_kappa[i])  # 2b/kappa; exp(-l) <= 2/2.2e-308 is finite
+        if abs(ratio) < 1e150:
+            g = 0.5 * math.asinh(ratio)
+        else:
+            g = 0.5 * math.copysign(math.log(2.0 * abs(b)) - log_half_kappa[i], b)
+        out[i] = weight[i] * (g - p0[i])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -516,9 +558,26 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     take over for the rest of the solve if the float32 factor is not positive definite, after
     ``SINGLE_MAX_REJECTED`` rejected chord steps with it, or after ``SINGLE_MAX_ITER`` iterations.
 
+    Far from the optimum (``MIRROR_START``, ``LINE_NEWTON``, ``GLOBAL_RESIDUAL``):
+
+    * mirror start: the first Newton step linearises beta at the start, and ``beta0 + w du`` is then the
+      weighted-ridge interpolant, feasible but far from the answer where ``|du|`` is large (the dual is
+      exponential there, the step overshoots). Instead its dual coordinates ``g = phi'(beta0 + w du) - p0``
+      are projected onto ``range(X^T)`` in the Hessian's metric, ``nu = H^{-1} X diag(w) g`` (one pass over
+      X and one solve with the factor just formed): large components are compressed logarithmically,
+      small ones are kept. Taken when it is a descent direction of the dual; else Newton's step.
+    * a step cut by the trust region starts its line search at one Newton step on ``t -> h(nu + t step)``
+      from the cut (first and second derivatives ``du . beta - step . y`` and ``sum w du^2`` from one dual
+      state), clamped to a factor 4 around it, instead of at the cut itself.
+    * while the scaled residual is certainly above ``GLOBAL_RESIDUAL`` (the bound of
+      :func:`_residual_into` exceeds it), refreshes use ``DAMPED_DRIFT`` even after full steps.
+
+    On the benchmark's problems (d = 200, n = 80, rho = 0.1, six seeds, c from 0.005 to 0.5) the three
+    together save 2-12 % of the solve time (0.3-0.8 fewer factorisations), measured interleaved.
+
     Every step is globalised as before (trust region on ``u``, Armijo / residual decrease), and the
     answer is always ``beta(p0 + X^T nu)`` with its residual evaluated exactly, so the lazy Hessian
-    changes the path to the optimum, not the optimum or the stopping test.
+    and the choices above change the path to the optimum, not the optimum or the stopping test.
     """
     n, d = X.shape
     nu = np.zeros(n)
@@ -534,6 +593,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     r_t = np.empty(n)
     du = np.empty(d)
     xtw = np.empty(d)
+    step_m = np.empty(n)
     # the start's term of the residual's scale (none for the common start beta0 = 0), and the
     # row sums of |X| that bound the rest of it (see _residual_into)
     floor = _abs_products(X, beta) if _max_abs(beta) != 0.0 else np.zeros(n)
@@ -607,7 +667,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         wmax = np.max(weight)
         if wmax <= GRADED * np.min(weight):
             if have_factor and have_normal and not chord_rejected and single == use_single:
-                tau = LAZY_DRIFT if full_step else DAMPED_DRIFT
+                tau = LAZY_DRIFT if full_step and res <= GLOBAL_RESIDUAL else DAMPED_DRIFT
                 moved = 0
                 for i in range(d):
                     if abs(u[i] - u_ref[i]) > tau:
@@ -654,12 +714,41 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
         else:
             _solve_factored(factor, r, work_n, step)
         _rmatvec_into(X, step, du)
+        slope = _dot(step, r)  # directional derivative of h along step (negative for a descent direction)
+        if it == 1 and MIRROR_START:
+            # the first Newton step's linearisation beta0 + w du is the weighted-ridge interpolant: map it
+            # to dual coordinates and project onto u = p0 + X^T nu (least squares weighted by w, with the
+            # factor just formed); this compresses the large components logarithmically, where the
+            # Newton step overshoots them exponentially
+            _mirror_target_into(beta, weight, du, log_half_kappa, p0, b_t)
+            _matvec_into(X, b_t, work_n)
+            if single:
+                solve_upper_scaled(factor32, work_n, nu_t, step_m, hexp)
+            else:
+                _solve_factored(factor, work_n, nu_t, step_m)
+            for k in range(n):
+                step_m[k] = -step_m[k]  # the solves return -(H^-1) of their right-hand side
+            slope_m = _dot(step_m, r)
+            if slope_m < 0.0:  # a descent direction (else keep Newton's)
+                step, step_m = step_m, step
+                slope = slope_m
+                _rmatvec_into(X, step, du)
         cap = 1.0
         m = np.max(np.abs(du))
         if m > MAX_DU:
             cap = MAX_DU / m
-        slope = _dot(step, r)  # directional derivative of h along step (negative for a descent direction)
         t = cap
+        if cap < 1.0 and LINE_NEWTON:
+            # the trust region cut the step: one Newton step on t -> h(nu + t step) from t = cap (its
+            # derivatives du . beta - step . y and sum_i w_i du_i^2 cost one dual state), kept within a
+            # factor 4 of cap; the line search below still decides
+            _axpy_into(u, cap, du, u_t)
+            _dual_state_into(log_half_kappa, u_t, b_t, w_t)
+            curvature = _weighted_square(w_t, du)
+            if math.isfinite(curvature) and curvature > 0.0:
+                t_newton = cap - (_dot(du, b_t) - _dot(step, y)) / curvature
+                if math.isfinite(t_newton):
+                    t = min(max(t_newton, 0.25 * cap), 4.0 * cap, 1.0)
         accepted = False
         have_residual = False
         for _ in range(80):

@@ -85,7 +85,7 @@ def test_graded_kappa_spanning_64_decades():
     ((np.ones((2, 3)), np.ones(3), 1.0), "^y: must have shape"),
     ((np.ones((2, 3)), np.ones(2), 0.0), "^kappa: must be finite and >="),
     ((np.ones((2, 3)), np.ones(2), np.ones(2)), "^kappa: kappa and beta0 must be"),
-    ((np.ones((2, 3)), np.ones(2), 1.0), "^X: must have full row rank"),
+    ((np.ones((2, 3)), np.array([1.0, 2.0]), 1.0), "^X: must have full row rank"),  # inconsistent
     ((np.full((1, 3), np.nan), np.ones(1), 1.0), "^X: X and y must be finite"),
     ((np.eye(2, 3), np.array([1.0, np.inf]), 1.0), "^X: X and y must be finite"),
     ((np.eye(2, 3), np.ones(2), np.array([1.0, np.nan, 1.0])), "^kappa: must be finite and >="),
@@ -205,3 +205,14 @@ def test_a_nan_answer_never_counts_as_converged():
     log_half_kappa[5] = np.nan
     beta, _, _, res, ok, _ = bregman_dual_newton(X, y, log_half_kappa, p0, 16 * 9 * EPS, 50)
     assert not ok and np.isnan(res) and np.isnan(beta[5])
+
+
+def test_redundant_consistent_rows_give_the_projection_or_name_x():
+    """Two equal rows with equal targets: the interpolators still form a set, whose Bregman projection is
+    beta = 1/3 by symmetry; the singular Hessian may stop Newton, which must then say why (X's rank)."""
+    try:
+        beta = bregman_projection(np.ones((2, 3)), np.ones(2), 1.0)
+    except ValueError as exc:
+        assert str(exc).startswith("X: must have full row rank")
+    else:
+        np.testing.assert_allclose(beta, np.full(3, 1 / 3), rtol=16 * 3 * U)

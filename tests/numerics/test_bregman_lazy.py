@@ -152,3 +152,50 @@ def test_lazy_steps_are_taken_and_change_nothing_at_the_benchmark_size(c):
     assert 2 * fresh <= iterations  # at least half of the steps are chord or refreshed-Hessian steps
     ref = _dense_newton(X, y, np.full(200, 2 * c), np.zeros(200))
     assert np.abs(beta - ref).max() <= 1e3 * U * np.linalg.cond(X) * np.abs(ref).max()
+
+
+@settings(max_examples=40, deadline=None)
+@given(log_half_kappa=st.floats(-700, 5), b=st.floats(-1e200, 1e200), w=st.floats(1e-3, 1e3),
+       du=st.floats(-50, 50), p0=st.floats(-5, 5))
+@example(log_half_kappa=-700.0, b=1.0, w=1.0, du=0.0, p0=0.0)  # 2b/kappa ~ 1e304: the log form
+@example(log_half_kappa=0.0, b=0.0, w=1.0, du=0.0, p0=0.0)
+def test_mirror_target_matches_mpmath(log_half_kappa, b, w, du, p0):
+    """w (asinh(2 (b + w du) / kappa) / 2 - p0), kappa = 2 e^l, to a few ulp of each term (40 digits)."""
+    from numerics._bregman import _mirror_target_into
+
+    out = np.empty(1)
+    _mirror_target_into(np.array([b]), np.array([w]), np.array([du]), np.array([log_half_kappa]), np.array([p0]), out)
+    with mpmath.workdps(40):
+        bl = mpmath.mpf(b) + mpmath.mpf(w) * mpmath.mpf(du)
+        g = mpmath.asinh(bl / mpmath.exp(mpmath.mpf(log_half_kappa))) / 2
+        exact = mpmath.mpf(w) * (g - mpmath.mpf(p0))
+        scale = mpmath.mpf(w) * (abs(g) + abs(mpmath.mpf(p0)))
+    # b + w du rounds once (relative u), asinh's argument twice more; asinh(x)' = 1 / sqrt(1 + x^2) <= 1 / |x|
+    assert abs(out[0] - float(exact)) <= 8 * U * float(scale) + 8 * U * float(mpmath.mpf(w))
+
+
+@pytest.mark.parametrize("c", [0.5, 0.005])
+def test_first_step_is_the_mirror_projection_at_the_benchmark_size(c):
+    """With the mirror start the first iterate is the weighted projection of the weighted-ridge
+    interpolant's dual coordinates: at c = 0.5 it is accepted whole (no trust-region cut), where Newton's
+    own step is cut to 0.62; the answer is the same (to the stopping test's rounding)."""
+    import numerics._bregman as B
+    from numerics.simulate._diagonal import bernoulli_gaussian_task
+
+    X, y, _ = bernoulli_gaussian_task(80, 200, 0.1, seed=0)
+    log_half_kappa, p0 = dual_start(np.full(200, 2 * c), np.zeros(200))
+    beta, nu, _, _, ok, _ = B.bregman_dual_newton(X, y, log_half_kappa, p0, 16 * 200 * U, 1)
+    assert not ok
+    # one iteration: nu is the first iterate; rebuild the mirror step from its definition
+    w = 2 * c * np.ones(200)
+    H = (X * w) @ X.T
+    du = X.T @ np.linalg.solve(H, y)
+    g = 0.5 * np.arcsinh(2 * (w * du) / (2 * c))
+    nu_mirror = np.linalg.solve(H, X @ (w * g))
+    cap = min(1.0, B.MAX_DU / np.abs(X.T @ nu_mirror).max())
+    if c == 0.5:
+        assert cap == 1.0
+        # float32 Hessian model: its relative error ~ sqrt(d) 2^-24 cond(H)
+        np.testing.assert_allclose(nu, nu_mirror, rtol=0, atol=1e-3 * np.abs(nu_mirror).max())
+    else:
+        assert np.abs(nu).max() <= 4 * cap * np.abs(nu_mirror).max()
