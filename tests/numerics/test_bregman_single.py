@@ -1,7 +1,13 @@
 """The float32 model of the dual Hessian (numerics._bregman_single): the scaled design, the
 Hessian and its refresh against float64 products, the Cholesky factor's backward error, the
-scaled solve, and the solver's fall-back to float64 where float32 cannot represent the model."""
+scaled solve, and the solver's fall-back to float64 where float32 cannot represent the model.
 
+The design, the factor and the solves work in 8 x 8 register blocks ending at column n, with the
+first ``n mod 8`` rows in scalar loops: sizes are drawn across every remainder mod 8 (and pinned at
+1, 7, 8, 9, 13, 80), and the entries below the diagonal, which the blocked factor uses as scratch,
+are filled with NaN and infinities to show that none of them reaches the factor or the solve."""
+
+import numba
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -144,3 +150,143 @@ def test_solver_falls_back_to_float64_where_float32_loses_a_row(row_scale):
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     coef, *_ = np.linalg.lstsq(Xn.T, g, rcond=None)
     assert np.abs(g - Xn.T @ coef).max() <= 1e3 * 2 * U64 * max(1.0, np.abs(g).max()) * np.linalg.cond(Xn)
+
+
+def _hessian32(seed, n, d, log_w_span=2.0):
+    """A float32 model H32 (upper triangle; the rest NaN) of X diag(w) X^T as the solver forms it."""
+    X, rng = _design(seed, n, d)
+    w = np.exp(rng.uniform(-log_w_span, log_w_span, d))
+    X32, _, _ = single_design(X)
+    H32 = np.full((n, n), np.nan, np.float32)
+    hessian_single(X32, w, int(np.frexp(w.max())[1]), np.empty(d, np.float32), np.empty((n, d), np.float32), H32)
+    H32[np.tril_indices(n, -1)] = np.nan
+    return H32, rng
+
+
+def _dirty(shape, rng):
+    """float32 scratch full of NaN, +-inf and huge numbers: what np.empty may hold."""
+    return rng.choice(np.array([np.nan, np.inf, -np.inf, 3e38, -1e-45], np.float32), size=shape)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), extra=st.integers(0, 20))
+@example(seed=0, n=1, extra=0)
+@example(seed=1, n=7, extra=3)  # one short panel, no blocks
+@example(seed=2, n=8, extra=0)  # one block, no short panel
+@example(seed=3, n=9, extra=5)  # a one-row short panel, then one block
+@example(seed=4, n=13, extra=0)
+@example(seed=5, n=80, extra=120)  # the benchmark's size: ten panels
+def test_blocked_cholesky_is_backward_stable_and_reads_only_the_upper_triangle(seed, n, extra):
+    H32, rng = _hessian32(seed, n, n + extra)
+    F32 = _dirty((n, n), rng)
+    assert cholesky_upper_single(H32, F32)
+    U = np.triu(F32).astype(float)
+    assert np.all(np.isfinite(U)) and np.all(np.diag(U) > 0)
+    H = _upper(H32)
+    # the bound of the unblocked factor (test_cholesky_and_scaled_solve_have_small_backward_errors)
+    assert np.all(np.abs(U.T @ U - H) <= 4 * (n + 1) * U32 * (np.abs(U.T) @ np.abs(U)))
+    # nothing below the diagonal (NaN in H32, NaN, inf and huge numbers in F32's scratch) reaches the factor
+    clean = np.where(np.isnan(H32), np.float32(0), H32)
+    F_clean = np.zeros((n, n), np.float32)
+    assert cholesky_upper_single(clean, F_clean)
+    np.testing.assert_array_equal(np.triu(F_clean), np.triu(F32))
+    # and the scratch below the diagonal stays finite (no overflow or NaN there either)
+    assert np.all(np.isfinite(F_clean))
+
+
+@pytest.mark.parametrize("n", [5, 13, 80])
+@pytest.mark.parametrize("where", ["first", "panel_start", "panel_end", "last"])
+@pytest.mark.parametrize("value", [-1.0, 0.0, np.nan])
+def test_cholesky_refuses_a_nonpositive_pivot_in_every_part(n, where, value):
+    """A pivot <= 0 or NaN in the short first panel, at either end of an 8 x 8 diagonal block, or
+    at the last row is refused (H[p, p] <= 0 makes pivot p <= 0 whatever comes before it)."""
+    H32, _ = _hessian32(7, n, n + 10)
+    r = n % 8
+    p = {"first": 0, "panel_start": min(r, n - 1), "panel_end": min(r + 7, n - 1), "last": n - 1}[where]
+    if value == 0.0:
+        H32[p, :] = 0.0  # the pivot at p is then -|earlier terms|^2 <= 0
+        H32[:p + 1, p] = 0.0
+    else:
+        H32[p, p] = value
+    assert not cholesky_upper_single(H32, np.empty((n, n), np.float32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), extra=st.integers(0, 20),
+       hexp=st.integers(-60, 60))
+@example(seed=0, n=1, extra=0, hexp=0)
+@example(seed=1, n=7, extra=3, hexp=1)
+@example(seed=2, n=8, extra=0, hexp=-3)
+@example(seed=3, n=9, extra=5, hexp=7)
+@example(seed=4, n=13, extra=0, hexp=0)
+@example(seed=5, n=80, extra=120, hexp=-41)
+def test_blocked_solve_is_backward_stable_and_reads_only_the_upper_triangle(seed, n, extra, hexp):
+    H32, rng = _hessian32(seed, n, n + extra)
+    F32 = _dirty((n, n), rng)
+    assert cholesky_upper_single(H32, F32)
+    r = rng.standard_normal(n)
+    step = np.empty(n)
+    solve_upper_scaled(F32, r, np.empty(n), step, hexp)
+    U = np.triu(F32).astype(float)
+    s = step * 2.0**hexp
+    assert np.all(np.abs(U.T @ (U @ s) + r) <= 8 * n * U64 * (np.abs(U.T) @ (np.abs(U) @ np.abs(s)) + np.abs(r)))
+    # the same numbers from the factor with zeros below the diagonal
+    clean = np.triu(F32)
+    again = np.empty(n)
+    solve_upper_scaled(clean, r, np.empty(n), again, hexp)
+    np.testing.assert_array_equal(again, step)
+
+
+@pytest.mark.parametrize("hexp", [-1100, -1030, -1024, -1023, -1022, -1, 0, 1, 1021, 1022, 1023, 1074, 1080, 1100])
+def test_solve_applies_the_power_of_two_as_ldexp(hexp):
+    """``2^-hexp`` is applied as one product where it is a normal double and by ldexp beyond:
+    the same numbers either way, including results that overflow or are subnormal, and results
+    that are finite and nonzero although ``2^-hexp`` itself is not (hexp = -1030, 1080)."""
+    H32, rng = _hessian32(11, 13, 20)
+    F32 = np.empty((13, 13), np.float32)
+    assert cholesky_upper_single(H32, F32)
+    r = rng.standard_normal(13) * 2.0 ** (-40 if hexp < 0 else 40)  # steps that survive the power of two
+    base, step = np.empty(13), np.empty(13)
+    solve_upper_scaled(F32, r, np.empty(13), base, 0)
+    solve_upper_scaled(F32, r, np.empty(13), step, hexp)
+    with np.errstate(over="ignore", under="ignore"):
+        expected = np.ldexp(base, -hexp)
+    if hexp in (-1030, 1080):
+        assert np.any(np.isfinite(expected) & (expected != 0))
+    np.testing.assert_array_equal(step, expected)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 20), d=st.integers(1, 40))
+@example(seed=0, n=80, d=200)  # the benchmark's design: whole 8 x 8 tiles only
+@example(seed=1, n=9, d=17)  # a row and a column beyond the tiles
+@example(seed=2, n=7, d=7)  # no whole tile
+def test_design_tiles_round_once_and_transpose(seed, n, d):
+    X = np.random.default_rng(seed).standard_normal((n, d)) * 3.0
+    X32, XT32, e = single_design(X)
+    np.testing.assert_array_equal(X32, (X * 2.0**-e).astype(np.float32))
+    np.testing.assert_array_equal(XT32, X32.T)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided"])
+def test_block_kernels_take_any_input_layout_and_refuse_other_outputs(layout):
+    """The blocks load 8 consecutive entries of a row: inputs in another layout are copied first
+    (the same numbers), and an output array in another layout must not compile (it would
+    otherwise be filled wrongly)."""
+    H32, rng = _hessian32(3, 9, 12)
+    relaid = (lambda A: np.asfortranarray(A)) if layout == "fortran" else (lambda A: np.repeat(A, 2, axis=-1)[..., ::2])
+    F32, F_relaid = np.empty((9, 9), np.float32), np.empty((9, 9), np.float32)
+    assert cholesky_upper_single(H32, F32) and cholesky_upper_single(relaid(H32), F_relaid)
+    np.testing.assert_array_equal(np.triu(F_relaid), np.triu(F32))
+    r = rng.standard_normal(9)
+    step, step_relaid = np.empty(9), np.empty(9)
+    solve_upper_scaled(F32, r, np.empty(9), step, 0)
+    solve_upper_scaled(relaid(np.triu(F32)), relaid(r), np.empty(9), step_relaid, 0)
+    np.testing.assert_array_equal(step_relaid, step)
+    X, _ = _design(4, 9, 17)
+    for a, b in zip(single_design(X), single_design(relaid(X))):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(numba.core.errors.TypingError):
+        cholesky_upper_single(H32, relaid(np.empty((9, 9), np.float32)))
+    with pytest.raises(numba.core.errors.TypingError):
+        solve_upper_scaled(F32, r, np.empty(9), np.empty(18)[::2], 0)
