@@ -734,7 +734,7 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
                 slope = slope_m
                 _rmatvec_into(X, step, du)
         cap = 1.0
-        m = np.max(np.abs(du))
+        m = _max_abs(du)  # NaN propagates, as through np.max
         if m > MAX_DU:
             cap = MAX_DU / m
         t = cap
