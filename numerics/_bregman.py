@@ -523,9 +523,15 @@ def _norm2(r):
 
 @numba.njit(cache=True, error_model="numpy")
 def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
-    """Newton on the dual, with a lazily refreshed Hessian. Returns (beta, nu, iterations,
-    scaled_residual, converged, fresh): ``iterations`` counts steps of every kind, ``fresh`` the
-    Hessians formed from scratch (the rest were refreshed or reused).
+    """:func:`_dual_newton` with the row sums of |X| formed here."""
+    return _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, _abs_row_sums(X))
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs):
+    """Newton on the dual, with a lazily refreshed Hessian (``row_abs``: the row sums of |X|).
+    Returns (beta, nu, iterations, scaled_residual, converged, fresh): ``iterations`` counts steps
+    of every kind, ``fresh`` the Hessians formed from scratch (the rest were refreshed or reused).
 
     ``scaled_residual = max_j |X beta - y|_j / (sum_i |X_ji| (|beta_i| + |beta0_i|) + |y_j|)`` with
     ``beta0`` the start (the Bregman centre; NaN if beta holds a NaN or an infinity, so such a point never
@@ -597,7 +603,6 @@ def bregman_dual_newton(X, y, log_half_kappa, p0, rtol, max_iter):
     # the start's term of the residual's scale (none for the common start beta0 = 0), and the
     # row sums of |X| that bound the rest of it (see _residual_into)
     floor = _abs_products(X, beta) if _max_abs(beta) != 0.0 else np.zeros(n)
-    row_abs = _abs_row_sums(X)
     # work arrays, allocated once: H (lower triangle), its factor, two X-shaped and d-long scratch;
     # the float32 model's copies of X, H (upper triangle) and factor
     H = np.empty((n, n))
@@ -812,27 +817,39 @@ def _dual_start(kappa, beta0):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _checked_start(X, y, kappa, beta0):
-    """Domain checks and the dual start in one pass: (code, log(kappa/2), p0); code 0 is valid,
-    1 non-finite X or y, 2 kappa not finite or below the smallest normal double, 3 non-finite beta0."""
+def _start_code(X, y, kappa, beta0, row_abs):
+    """0 if the input is valid, else 1 non-finite X or y, 2 kappa not finite or below the smallest
+    normal double, 3 non-finite beta0 (``row_abs``: the row sums of |X|)."""
     n, d = X.shape
     for j in range(n):
         if not math.isfinite(y[j]):
-            return 1, kappa, beta0
-    row_abs = _abs_row_sums(X)  # finite exactly when X is (one vectorised pass, not d n branches) ...
+            return 1
     for j in range(n):
-        if not math.isfinite(row_abs[j]):
+        if not math.isfinite(row_abs[j]):  # finite exactly when the row is (one vectorised pass) ...
             for i in range(d):  # ... or when a row's sum overflows: then the entries decide
                 if not math.isfinite(X[j, i]):
-                    return 1, kappa, beta0
+                    return 1
     for i in range(d):
         if not (math.isfinite(kappa[i]) and kappa[i] >= TINY):
-            return 2, kappa, beta0
+            return 2
     for i in range(d):
         if not math.isfinite(beta0[i]):
-            return 3, kappa, beta0
+            return 3
+    return 0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _checked_projection(X, y, kappa, beta0, rtol, max_iter):
+    """Checks, start and dual Newton in one compiled call (one dispatch from Python, one pass for the
+    row sums of |X| that both the finiteness check and the residual bound read):
+    (code, beta, iterations, scaled_residual, converged); beta is empty unless code is 0."""
+    row_abs = _abs_row_sums(X)
+    code = _start_code(X, y, kappa, beta0, row_abs)
+    if code:
+        return code, np.empty(0), 0, 0.0, False
     log_half_kappa, p0 = _dual_start(kappa, beta0)
-    return 0, log_half_kappa, p0
+    beta, _, iters, res, ok, _ = _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs)
+    return 0, beta, iters, res, ok
 
 
 _START_ERRORS = {1: "X: X and y must be finite",
@@ -884,11 +901,10 @@ def bregman_projection(X, y, kappa, beta0=0.0, *, rtol: float | None = None, max
     except ValueError:
         raise ValueError(f"kappa: kappa and beta0 must be scalars or length-{d} arrays (one per column of X), "
                          f"got shapes {np.shape(kappa)} and {np.shape(beta0)}") from None
-    code, log_half_kappa, p0 = _checked_start(X, y, kappa, beta0)
+    tol = 16 * d * EPS if rtol is None else float(rtol)
+    code, beta, iters, res, ok = _checked_projection(X, y, kappa, beta0, tol, int(max_iter))
     if code:
         raise ValueError(_START_ERRORS[code])
-    tol = 16 * d * EPS if rtol is None else float(rtol)
-    beta, _, iters, res, ok, _ = bregman_dual_newton(X, y, log_half_kappa, p0, tol, int(max_iter))
     if not ok:
         # the rank is only computed here (an SVD costs more than the whole solve)
         if np.linalg.matrix_rank(X) < n:
