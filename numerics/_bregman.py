@@ -677,7 +677,11 @@ def _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs):
                 for i in range(d):
                     if abs(u[i] - u_ref[i]) > tau:
                         moved += 1
-                if 2 * moved <= d:
+                if moved == 0:
+                    # nothing moved further than tau (possible after damped steps, tau = DAMPED_DRIFT): the
+                    # refreshed matrix and its factor would be the ones at hand
+                    ok = True
+                elif 2 * moved <= d:
                     if single:
                         if wmax <= math.ldexp(1.0, wexp + 40):  # the scaled weights stay far from float32's overflow
                             hessian_refresh_single(XT32, u, weight, u_ref, w_ref, tau, wexp, w32, moved_idx, H32)
