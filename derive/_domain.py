@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from numerics._finite import all_finite
+
 
 @dataclass(frozen=True)
 class Domain:
@@ -94,8 +96,6 @@ class Domain:
                     return None, ""
             elif self.lo == -math.inf and self.hi == math.inf and not self.allow_inf:
                 # the whole real line: valid iff every entry is finite, one compiled pass
-                from numerics._finite import all_finite
-
                 if all_finite(x.reshape(-1)):
                     return None, ""
             elif self._holds(float(_MIN(x, axis=None))) and self._holds(float(_MAX(x, axis=None))):

@@ -47,10 +47,13 @@ vectorise; nothing else does. The dual state (``beta`` and the weights, one ``ex
 (1.6 instead of 7.6 us at d = 200). A Newton step's trial points take ``u + t X^T step`` (``X^T step``
 is formed anyway for the trust region) instead of a second pass ``p0 + X^T (nu + t step)``; chord
 steps recompute ``u = p0 + X^T nu``, so ``u`` stays that of ``nu`` to a few roundings (a test checks
-``beta = beta(p0 + X^T nu)``). At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a projection is
-11-14 steps: 2-5 fresh Hessians (float32), 2-3 refreshes and 5 chord steps. Per-step floor there:
-two passes over X (~2.2 us each, at L2 bandwidth) and the dual state (1.2 us); a float32 Hessian
-26 us, its Cholesky 15 us (hot-loop figures). The solver alone: see the benchmark's docstring.
+``beta = beta(p0 + X^T nu)``). Trial points live in preallocated buffers swapped on acceptance (no
+allocation per step), and the scaled residual's second sum is skipped while a bound already decides
+the stopping test (:func:`_residual_into`). At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a
+projection is 11-13 steps: 2-4 fresh Hessians (float32), 1-3 refreshes and 5 chord steps. Per step
+there: two passes over X (~2-2.8 us each, four rows at a time), the dual state (1.3 us) and two
+triangular solves (1.65 us); per factorisation a float32 Hessian (~25 us) and its Cholesky (~5 us)
+(in-loop figures). The solver alone and through ``evaluate``: see the benchmark's docstring.
 """
 
 from __future__ import annotations
