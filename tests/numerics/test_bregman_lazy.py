@@ -199,3 +199,41 @@ def test_first_step_is_the_mirror_projection_at_the_benchmark_size(c):
         np.testing.assert_allclose(nu, nu_mirror, rtol=0, atol=1e-3 * np.abs(nu_mirror).max())
     else:
         assert np.abs(nu).max() <= 4 * cap * np.abs(nu_mirror).max()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 12), lam=st.floats(-0.3, 0.3).filter(lambda v: abs(v) > 1e-3))
+@example(seed=0, n=80, lam=0.0074)  # the contraction seen at the benchmark's size
+def test_anderson_step_removes_a_dominant_contraction(seed, n, lam):
+    """Chord iteration e_{k+1} = E e_k in its steady regime: the error along the dominant eigenvector v of
+    E = lam v v^T (the other directions converged). One Anderson(1) step from two plain ones lands on the
+    fixed point (to rounding), where the plain step keeps a fraction lam of the error."""
+    from numerics._bregman import _anderson_into
+
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n)
+    v /= np.linalg.norm(v)
+    E = lam * np.outer(v, v)
+    nu_star = rng.standard_normal(n)
+    nu0 = nu_star - rng.uniform(0.5, 2.0) * v
+    s0 = (np.eye(n) - E) @ (nu_star - nu0)
+    nu1 = nu0 + s0
+    s1 = (np.eye(n) - E) @ (nu_star - nu1)
+    out = nu1 + s1
+    plain = np.abs(out - nu_star).max()
+    _anderson_into(nu1, s1, nu0, s0, out)
+    assert np.abs(out - nu_star).max() <= 64 * U * (np.abs(nu_star).max() + np.abs(nu0).max())
+    assert plain >= 0.5 * abs(lam) * np.abs(nu1 - nu_star).max()
+
+
+def test_anderson_step_is_skipped_without_contraction():
+    """No change of step (df = 0: nothing to extrapolate) and a growing step (gamma = 3/2 > 1/2) leave the
+    plain chord point."""
+    from numerics._bregman import _anderson_into
+
+    nu, prev = np.array([1.0, 2.0]), np.array([0.0, 0.0])
+    for step, prev_step in (([1.0, 1.0], [1.0, 1.0]), ([3.0, 0.0], [1.0, 0.0])):
+        out = nu + np.array(step)
+        before = out.copy()
+        _anderson_into(nu, np.array(step), prev, np.array(prev_step), out)
+        np.testing.assert_array_equal(out, before)
