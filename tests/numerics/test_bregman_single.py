@@ -2,10 +2,11 @@
 Hessian and its refresh against float64 products, the Cholesky factor's backward error, the
 scaled solve, and the solver's fall-back to float64 where float32 cannot represent the model.
 
-The design, the factor and the solves work in 8 x 8 register blocks ending at column n, with the
-first ``n mod 8`` rows in scalar loops: sizes are drawn across every remainder mod 8 (and pinned at
-1, 7, 8, 9, 13, 80), and the entries below the diagonal, which the blocked factor uses as scratch,
-are filled with NaN and infinities to show that none of them reaches the factor or the solve."""
+The design, the factor, the solves and the refresh work in 8-column register blocks ending at
+column n, with the first ``n mod 8`` rows in scalar loops: sizes are drawn across every remainder
+mod 8 (and pinned at 1, 7, 8, 9, 13, 80), and the entries below the diagonal, which the blocked
+factor uses as scratch, are filled with NaN and infinities to show that none of them reaches the
+factor or the solve (and that the refresh leaves them untouched)."""
 
 import numba
 import numpy as np
@@ -98,9 +99,64 @@ def test_refresh_gives_the_hessian_of_the_reference_weights(seed, n, extra, move
     if k == 0:
         np.testing.assert_array_equal(np.triu(H32), np.triu(before))
     exact = (X * w_ref) @ X.T * 2.0 ** -(2 * e + wexp)
-    # the build's bound for the old weights plus the update's (4 terms summed per rank-4 group)
+    # the build's bound for the old weights plus the update's (k <= d terms summed in order, one rounding of H)
     bound = ((d + 4) * U32 * ((np.abs(X) * (w0 + 2 * np.abs(w1 - w0))) @ np.abs(X).T)) * 2.0 ** -(2 * e + wexp)
     assert np.all(np.abs(np.triu(_upper(H32) - exact)) <= np.triu(bound))
+
+
+def _refresh_emulated(XT32, coef, moved, H32):
+    """The refresh's arithmetic in NumPy float32 (each operation correctly rounded, as in the
+    kernel): the terms ``XT[i, b] * (c * XT[i, a])`` summed in the order of the moved coordinates
+    from zero, the sum added to ``H[b, a]`` on and above the diagonal; below it H unchanged."""
+    n = XT32.shape[1]
+    total = np.zeros((n, n), np.float32)
+    for c, i in zip(coef, moved):
+        total = total + XT32[i][:, None] * (c * XT32[i])[None, :]
+    return np.where(np.triu(np.ones((n, n), bool)), H32 + total, H32) if len(moved) else H32.copy()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40), extra=st.integers(0, 30), k=st.integers(0, 70))
+@example(seed=0, n=1, extra=0, k=1)
+@example(seed=1, n=7, extra=3, k=4)  # no whole block: the scalar columns only
+@example(seed=2, n=8, extra=0, k=5)  # one block (tiles on the diagonal only), no short panel
+@example(seed=3, n=9, extra=5, k=0)  # nothing moves: H (with its scratch) stays as it is, bit for bit
+@example(seed=4, n=13, extra=0, k=13)  # a short panel of 5 rows and one block: every coordinate
+@example(seed=5, n=80, extra=120, k=81)  # the benchmark's size: five pairs of blocks
+@example(seed=6, n=80, extra=120, k=200)  # every coordinate of it
+@example(seed=7, n=27, extra=2, k=1)  # three blocks: a pair and a single one after a short panel
+@example(seed=8, n=40, extra=0, k=7)  # five blocks, no short panel
+@example(seed=9, n=15, extra=30, k=30)  # the longest short panel (7 rows): 28 scalar sums of 30 terms
+def test_blocked_refresh_is_its_float32_arithmetic_and_keeps_the_lower_triangle(seed, n, extra, k):
+    """The refresh gives, bit for bit, the float32 operations its docstring states (summation order
+    included), moves exactly the coordinates beyond tau, and leaves every entry below the diagonal
+    (NaN, infinities, huge numbers) as it was."""
+    X, rng = _design(seed, n, n + extra)
+    d = X.shape[1]
+    k = min(k, d)
+    X32, XT32, _ = single_design(X)
+    u_ref, w_ref = rng.normal(0, 1, d), np.exp(rng.uniform(-2, 0, d))
+    chosen = np.sort(rng.permutation(d)[:k])
+    u = u_ref + rng.uniform(-0.019, 0.019, d)
+    u[chosen] = u_ref[chosen] + rng.choice([-1.0, 1.0], k) * rng.uniform(0.021, 0.5, k)
+    w = w_ref * np.exp(rng.uniform(-1, 1, d))
+    wexp = int(rng.integers(-3, 4))
+    H32 = np.triu(rng.standard_normal((n, n))).astype(np.float32)
+    lower = np.tril_indices(n, -1)
+    H32[lower] = _dirty(len(lower[0]), rng)
+    H32[0, n - 1] = -0.0  # an update by zero would make it +0: k = 0 must leave it alone
+    before = H32.copy()
+    coef, moved = np.empty(d, np.float32), np.empty(d, np.int64)
+    u_ref_out, w_ref_out = u_ref.copy(), w_ref.copy()
+    assert hessian_refresh_single(XT32, u, w, u_ref_out, w_ref_out, 0.02, wexp, coef, moved, H32) == k
+    np.testing.assert_array_equal(moved[:k], chosen)
+    np.testing.assert_array_equal(coef[:k], np.ldexp(w[chosen] - w_ref[chosen], -wexp).astype(np.float32))
+    is_moved = np.isin(np.arange(d), chosen)
+    np.testing.assert_array_equal(u_ref_out, np.where(is_moved, u, u_ref))
+    np.testing.assert_array_equal(w_ref_out, np.where(is_moved, w, w_ref))
+    expected = _refresh_emulated(XT32, coef[:k], chosen, before)
+    np.testing.assert_array_equal(H32.view(np.uint32), expected.view(np.uint32))
+    np.testing.assert_array_equal(H32[lower].view(np.uint32), before[lower].view(np.uint32))
 
 
 @settings(max_examples=30, deadline=None)
@@ -153,8 +209,14 @@ def test_solver_falls_back_to_float64_where_float32_loses_a_row(row_scale):
 
 
 def _hessian32(seed, n, d, log_w_span=2.0):
-    """A float32 model H32 (upper triangle; the rest NaN) of X diag(w) X^T as the solver forms it."""
+    """A float32 model H32 (upper triangle; the rest NaN) of X diag(w) X^T as the solver forms it.
+
+    X has random singular vectors and singular values in [1, 2], so ``cond(H) <= 4 e^(2 log_w_span)``:
+    within float32's reach by construction (a square Gaussian X can be too ill-conditioned for a
+    float32 factor, e.g. cond(H) ~ 8e9 at n = d = 38, and the solver then uses float64)."""
     X, rng = _design(seed, n, d)
+    left, _, right = np.linalg.svd(X, full_matrices=False)
+    X = (left * np.linspace(1.0, 2.0, n)) @ right / np.sqrt(n)
     w = np.exp(rng.uniform(-log_w_span, log_w_span, d))
     X32, _, _ = single_design(X)
     H32 = np.full((n, n), np.nan, np.float32)
@@ -286,6 +348,18 @@ def test_block_kernels_take_any_input_layout_and_refuse_other_outputs(layout):
     X, _ = _design(4, 9, 17)
     for a, b in zip(single_design(X), single_design(relaid(X))):
         np.testing.assert_array_equal(a, b)
+    # the refresh: a transposed design in another layout gives the same H; H itself must be C-ordered
+    X32, XT32, _ = single_design(X)
+    u_ref, w_ref = np.zeros(17), np.ones(17)
+    u, w = np.where(np.arange(17) % 3 == 0, 1.0, 0.0), np.linspace(0.5, 2.0, 17)
+    H_c, H_relaid_xt = np.triu(H32), np.triu(H32)
+    for XT, H in ((XT32, H_c), (relaid(XT32), H_relaid_xt)):
+        assert hessian_refresh_single(XT, u, w, u_ref.copy(), w_ref.copy(), 0.5, 0, np.empty(17, np.float32),
+                                      np.empty(17, np.int64), H) == 6
+    np.testing.assert_array_equal(H_relaid_xt, H_c)
+    with pytest.raises(numba.core.errors.TypingError):
+        hessian_refresh_single(XT32, u, w, u_ref.copy(), w_ref.copy(), 0.5, 0, np.empty(17, np.float32),
+                               np.empty(17, np.int64), relaid(np.triu(H32)))
     with pytest.raises(numba.core.errors.TypingError):
         cholesky_upper_single(H32, relaid(np.empty((9, 9), np.float32)))
     with pytest.raises(numba.core.errors.TypingError):
