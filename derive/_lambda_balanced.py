@@ -163,6 +163,16 @@ def _mode_steps(lam, s, a0, t):
 
 MODE_STEPS, MODE_STABLE = _mode_steps(lam, s, a0, t)
 
+#: the smallest normal double: a nonzero lam below it is refused by the mode and the loss
+LAM_TINY = 2.2250738585072014e-308
+#: A mode that crosses zero does so through b = O(lam) (see _mode_steps); for a subnormal lam (fewer than 53
+#: significant bits, one bit at 5e-324) b keeps too few of them: at lam = 1e-320 a crossing at t = 7.3e4 came
+#: out 1.5e-5 off, at 5e-324 4 % off. Such inputs are refused (time_to_learn, computed from logarithms, takes them).
+NORMAL_LAM = Constraint(
+    ("lam",), "must be 0 or of magnitude >= 2.2250738585072014e-308 (the smallest normal double): a subnormal "
+              "lam has too few significant bits to time the mode's crossing of zero",
+    lambda lam: (lam == 0) | (abs(lam) >= LAM_TINY))
+
 @functools.cache
 def _mode_display_mp():
     return sp.lambdify([lam, s, a0, t], MODE_DISPLAY.subs(list(reversed(MODE_DEFINITIONS))), modules="mpmath")
@@ -190,6 +200,7 @@ mode = register(Result(
     kernel_locals=MODE_STEPS,
     mp=_mode_mp,
     rewrite=False,
+    constraints=[NORMAL_LAM],
     conditions=ALIGNED + (
         "the mode may cross zero when lam != 0; at lam = 0 a negative mode decays to the saddle at 0",
         "display form: lam != 0 branch has a removable singularity where the mode crosses zero (nu = inf)",
@@ -218,14 +229,19 @@ def _time_to_learn(lam, s, a0, af):
     Kx = sp.sqrt(lam**2 + 4 * s**2)
     # ln(4 lam^2) written so that lam^2 cannot underflow (|lam| down to 1e-308)
     crossing = sp.Piecewise((sp.log(4) + 2 * sp.log(sp.Abs(lam)), (a0 < 0) & (af >= 0)), (0, True))
+    # at lam = 0 a crossing (a0 < 0 <= af) never happens: +inf (the general form is inf - inf there when af = 0)
     return sp.Piecewise((0, sp.Eq(a0, af)),
+                        (sp.oo, sp.Eq(lam, 0) & (a0 < 0) & (af >= 0)),
                         ((_phi(lam, s, af, Kx) - _phi(lam, s, a0, Kx) - crossing) / Kx, True))
 
 
-def _log_ratio(new, old, delta):
-    """ln(new/old) from ``delta = new - old`` computed without cancellation: log1p near 1, logs far from it."""
+def _log_ratio(new, old, delta, log_new=None, log_old=None):
+    """ln(new/old) from ``delta = new - old`` computed without cancellation: log1p near 1, logs far from it
+    (``log_new``/``log_old``: the logarithms in a form that cannot underflow, where the caller has one)."""
     u = delta / old
-    return sp.Piecewise((log1p(u), sp.Abs(u) <= sp.Rational(1, 2)), (sp.log(new) - sp.log(old), True))
+    log_new = sp.log(new) if log_new is None else log_new
+    log_old = sp.log(old) if log_old is None else log_old
+    return sp.Piecewise((log1p(u), sp.Abs(u) <= sp.Rational(1, 2)), (log_new - log_old, True))
 
 
 def _time_increment(lam, s, x, y, K, upper: bool):
@@ -242,17 +258,30 @@ def _time_increment(lam, s, x, y, K, upper: bool):
     dist = _log_ratio(sp.Abs(s - y), sp.Abs(s - x), sp.sign(s - x) * (x - y))
     al = sp.Abs(lam)
 
-    def N(a, q):  # at a = 0 in product form: lam^2 alone may underflow
-        return al * (al + K) if a == 0 else 4 * s * a + lam**2 + K * q
+    # At a = 0 (a literal 0, or an endpoint that is 0 at run time) N and N' are O(|lam|), in product form
+    # (lam^2 alone may underflow), and even the products underflow for a subnormal lam (|lam| K < 2^-1074
+    # at lam = 5e-324, s = 0.01): their logarithms are then sums of logs (ln|lam| is finite for any
+    # lam != 0, and -inf at lam = 0, where a time from or across 0 is +inf as it must be).
+    def _at_zero(a, zero_value, general):
+        return zero_value if a == 0 else sp.Piecewise((zero_value, sp.Eq(a, 0)), (general, True))
+
+    def N(a, q):
+        return _at_zero(a, al * (al + K), 4 * s * a + lam**2 + K * q)
 
     def Nbar(a, q):
-        if a == 0:
-            return 4 * s**2 * al / (K + al)
-        return 4 * (lam**2 * a**2 + s**2 * lam**2 + 4 * s**2 * a**2) / (K * q + lam**2) - 4 * s * a
+        return _at_zero(a, 4 * s**2 * al / (K + al),
+                        4 * (lam**2 * a**2 + s**2 * lam**2 + 4 * s**2 * a**2) / (K * q + lam**2) - 4 * s * a)
+
+    def log_N(a, q):
+        return _at_zero(a, sp.log(al) + sp.log(al + K), sp.log(4 * s * a + lam**2 + K * q))
+
+    def log_Nbar(a, q):
+        return _at_zero(a, sp.log(4 * s**2) + sp.log(al) - sp.log(K + al), sp.log(
+            4 * (lam**2 * a**2 + s**2 * lam**2 + 4 * s**2 * a**2) / (K * q + lam**2) - 4 * s * a))
 
     if upper:
-        return _log_ratio(N(y, qy), N(x, qx), (y - x) * (4 * s + slope)) - dist
-    return dist - _log_ratio(Nbar(y, qy), Nbar(x, qx), (y - x) * (slope - 4 * s))
+        return _log_ratio(N(y, qy), N(x, qx), (y - x) * (4 * s + slope), log_N(y, qy), log_N(x, qx)) - dist
+    return dist - _log_ratio(Nbar(y, qy), Nbar(x, qx), (y - x) * (slope - 4 * s), log_Nbar(y, qy), log_Nbar(x, qx))
 
 
 def _time_kernel(lam, s, a0, af):
@@ -264,6 +293,7 @@ def _time_kernel(lam, s, a0, af):
         (0, sp.Eq(a0, af)),
         (_time_increment(lam, s, a0, af, Kx, True) / Kx, a0 >= 0),
         (_time_increment(lam, s, a0, af, Kx, False) / Kx, af < 0),
+        (_time_increment(lam, s, a0, zero, Kx, False) / Kx, sp.Eq(af, 0)),  # to the saddle (+inf at lam = 0)
         ((_time_increment(lam, s, a0, zero, Kx, False) + _time_increment(lam, s, zero, af, Kx, True)) / Kx, True),
     )
     return steps, value
@@ -330,6 +360,7 @@ loss = register(Result(
     helpers=[("mode", (lam, s, a0, t), MODE_STEPS, MODE_STABLE)],
     rewrite=False,
     mp=_loss_mp,
+    constraints=[NORMAL_LAM],
     conditions=ALIGNED + (
         "a_i = a(t; lam, s_i, a0_i) is lambda_balanced.mode for mode i",
         "Lstar = (1/2)(tr Syy - ||Syx||_F^2) >= 0 is the loss at the global minimum",

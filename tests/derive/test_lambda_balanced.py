@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import derive
+from derive._lambda_balanced import LAM_TINY
 
 MODE = derive.get("lambda_balanced.mode")
 TIME = derive.get("lambda_balanced.time_to_learn")
@@ -16,7 +17,7 @@ LOSS = derive.get("lambda_balanced.loss")
 # the domain of the issue: lam in [-1e4, 1e4] (with 0 and +-1e-12 pinned), s in [1e-3, 1e3],
 # |a0| in [1e-8 s, 10 s], t in [0, 1e6]; log-uniform where the scale spans decades
 lams = st.one_of(st.sampled_from([0.0, 1e-12, -1e-12]),
-                 st.floats(-1e4, 1e4, allow_nan=False),
+                 st.floats(-1e4, 1e4, allow_nan=False, allow_subnormal=False),  # subnormal: refused (below)
                  st.builds(lambda e, sg: sg * 10.0**e, st.floats(-12, 4), st.sampled_from([-1.0, 1.0])))
 log_s = st.floats(-3, 3)
 log_a0 = st.floats(-8, 1)
@@ -39,7 +40,7 @@ def close(value, ref, s, rel=1e-11):
 @example(lam=1e4, ls=-3.0, la0=-8.0, sign=-1.0, t=1e-6)    # huge lam, tiny mode, small t
 @example(lam=-1e4, ls=3.0, la0=1.0, sign=1.0, t=1e6)       # huge t
 @example(lam=0.5, ls=0.0, la0=0.0, sign=1.0, t=0.0)        # a0 = s, t = 0
-@example(lam=2.225073858507e-311, ls=0.0, la0=-1.0, sign=-1.0, t=725.805498474012)  # subnormal lam
+@example(lam=2.2250738585072014e-308, ls=0.0, la0=-1.0, sign=-1.0, t=725.805498474012)  # smallest normal lam
 def test_mode_matches_mpmath_twin(lam, ls, la0, sign, t):
     s = 10.0**ls
     a0 = sign * 10.0**la0 * s
@@ -76,6 +77,7 @@ def test_broadcasting_shape():
 @example(lam=0.0, ls=0.0, la0=-2.0, sign=1.0, frac=0.99)
 @example(lam=1e-12, ls=0.0, la0=-1.0, sign=-1.0, frac=0.5)
 @example(lam=2.225073858507e-311, ls=0.0, la0=-1.0, sign=-1.0, frac=1.0)  # found by a fresh CI run
+@example(lam=5e-324, ls=-2.0, la0=-1.0, sign=-1.0, frac=0.5)  # |lam| K underflows at the crossing (a full run)
 def test_time_to_learn_matches_twin_and_inverts(lam, ls, la0, sign, frac):
     s = 10.0**ls
     a0 = sign * 10.0**la0 * s
@@ -86,9 +88,34 @@ def test_time_to_learn_matches_twin_and_inverts(lam, ls, la0, sign, frac):
         assert math.isinf(t) and lam == 0.0
         return
     assert t == pytest.approx(ref, rel=1e-11, abs=1e-300)
-    if math.isfinite(t) and t > 0:
+    if math.isfinite(t) and t > 0 and (lam == 0 or abs(lam) >= LAM_TINY):  # the mode refuses a subnormal lam
         # the forward map is ill-conditioned near s: compare in the time the mode needs
         assert float(MODE.evaluate(lam=lam, s=s, a0=a0, t=t)) == pytest.approx(af, rel=1e-8, abs=1e-9 * s)
+
+
+@pytest.mark.parametrize("lam", [5e-324, -5e-324, 1e-320, 0.0, 0.3])
+@pytest.mark.parametrize("a0, af, s", [(-0.1, 0.0, 1.0), (-0.1, 0.0, 0.01), (0.0, 0.5, 1.0), (0.0, 0.001, 0.01),
+                                       (-0.001, 0.005, 0.01)])
+def test_time_to_learn_at_the_saddle_with_subnormal_lam(lam, a0, af, s):
+    """Endpoints at the saddle a = 0, where N(0) = |lam| (|lam| + K) and N'(0) underflow for a subnormal lam:
+    finite and equal to the 50-digit twin for lam != 0, +inf at lam = 0 (the saddle is never left or crossed)."""
+    t = float(TIME.evaluate(lam=lam, s=s, a0=a0, af=af))
+    ref = float(TIME.mp(dps=50, lam=lam, s=s, a0=a0, af=af))
+    if lam == 0.0:
+        assert t == ref == math.inf
+    else:
+        assert math.isfinite(t) and t == pytest.approx(ref, rel=1e-11)
+
+
+@pytest.mark.parametrize("name", ["lambda_balanced.mode", "lambda_balanced.loss"])
+def test_mode_and_loss_refuse_a_subnormal_lam(name):
+    res = derive.get(name)
+    args = dict(s=1.0, a0=-0.1, t=1.0) if name.endswith("mode") else dict(s=[1.0], a0=[-0.1], t=1.0, Lstar=0.0)
+    for lam in (5e-324, -1e-310, 2.225073858507e-311, np.array([0.5, 1e-320])):
+        with pytest.raises(ValueError, match="^lam: must be 0 or of magnitude >= 2.2250738585072014e-308"):
+            res.evaluate(lam=lam, **args)
+    for lam in (0.0, LAM_TINY, -LAM_TINY):
+        assert np.isfinite(res.evaluate(lam=lam, **args))
 
 
 def test_time_to_learn_limits():
