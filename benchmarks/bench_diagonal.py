@@ -21,31 +21,30 @@ Baselines, each run to the same answer (loss <= 1e-22; the predictors agree to ~
        c = 0.5; its time is dominated by its own dense 800 x 800 LU and solves either way, so
        the Jacobian changed it by less than the host's noise in our runs).
 
-Figures (2026-11-23, 2-core host under a load of 4-5 from other jobs, so both sides slowed):
-projection (through ``evaluate``) 1.07 / 1.65 / 1.60 ms at c = 0.5 / 0.05 / 0.005, of which
-~0.15-0.37 ms is ``evaluate``'s own overhead; LSODA with the Jacobian 4.2 / 7.6 / 15.7 s, i.e.
-3919x / 4613x / 9853x; lazyrich's Numba flow 243x / 441x / 1069x; the answers agree to 7e-11.
-A second run under a load of ~2.5: 1.11 / 1.46 / 1.53 ms, LSODA 1.9 / 3.3 / 6.5 s (1737x / 2259x /
-4235x), Numba flow 180x / 364x / 740x.
-After the float32 Hessian model (``numerics/_bregman_single.py``), the blocked Cholesky and the
-vectorised start (2026-11-23 22:09 UTC, load ~2.7, ``evaluate``'s overhead still included):
-0.58 / 0.74 / 0.95 ms, LSODA 1.8 / 3.5 / 6.2 s (3150x / 4763x / 6576x), Numba flow 189x / 478x /
-984x, answers agreeing to 7e-11.
-The solver alone (``numerics._bregman.bregman_dual_newton``, lazy Hessian with the float32 model)
-is 0.32 / 0.42 / 0.50 ms (10 % quantiles of 400 calls; 11 / 12 / 14 steps, 2 / 4 / 5 fresh
-Hessians), 1.3-1.45x the previous version (0.44 / 0.70 / 0.73 ms alone) measured interleaved in
-the same run.
-With the libm-free vectorised exp/expm1 in the dual state (``numerics/_vexp.py``), Newton trial points
-``u + t X^T step`` (one pass over X fewer per Newton step), a vectorised copy in the float32 Cholesky
-and a lighter Python wrapper (2026-11-23 22:41 UTC, load ~0.6): the solver alone 0.28 / 0.37 /
-0.44 ms against 0.33 / 0.43 / 0.52 ms for the previous version (10 % quantiles of 400 interleaved
-calls, 1.17x at each c), the same steps and Hessians, answers within 1e-14 of the previous ones;
-through ``evaluate`` 0.47 / 0.54 / 0.63 ms, LSODA 273 / 470 / 936 ms (582x / 866x / 1483x), Numba
-flow 209x / 512x / 1140x, answers agreeing to 7e-11 (a second run at 22:56, load ~0.9: solver alone
-0.31 / 0.41 / 0.49 ms against 0.37 / 0.47 / 0.57, 1.16-1.18x; 583x / 784x / 1210x against LSODA). The 1000x target at c = 0.5 is not met on this
-host: LSODA there (0.27-0.3 s when the host is idle) would need the whole evaluate call below 0.3 ms;
-the solver's floor at this size is the float32 Hessians (26 us each) and their Cholesky factors
-(15 us each, five per solve at c = 0.5) plus ~10 us per step (two passes over X, at L2 bandwidth).
+Figures. Idle 2-core host (AMD EPYC Zen 3, AVX2), 2026-11-24 01:45 UTC, three runs in a row (steady
+state, with the first-five figure in brackets):
+
+  c = 0.5:   projection 0.198 / 0.199 / 0.199 ms; LSODA 288 / 231 / 287 ms; 1456x / 1160x / 1443x
+             (first five: 0.218-0.228 ms, 1322x / 1033x / 1262x)
+  c = 0.05:  0.241 / 0.240 / 0.242 ms; LSODA 401 / 387 / 390 ms; 1663x / 1612x / 1612x (1519x / 1447x / 1447x)
+  c = 0.005: 0.288 / 0.284 / 0.291 ms; LSODA 767 / 748 / 753 ms; 2669x / 2631x / 2591x (2518x / 2364x / 2368x)
+
+lazyrich's own Numba flow 472-2385x; every answer within 4.7e-11 of the flows' (the projection is
+within 1.1e-14 of 40 digits: claim ``diagonal.implicit_bias.high_precision``). The target (1000x at
+every c) passes in every run on both measures. History at c = 0.5 (first-five figure, the only one
+before): 368x at the start of 2026-11-23, 475-679x at its end (0.44-0.68 ms); on 2026-11-24 the warm
+``evaluate`` went from 0.344 to 0.198 ms (10 % quantile of 400 calls): the solver's checks and the
+residual's second pass, trial buffers and four-row matvecs (-50 us); float32 Cholesky, solves and
+design copy as explicit 8-lane vector code (-60 us, ``numerics/_bregman_single.py``); a mirror start,
+a Newton step on the step length, Anderson(1) on chord steps, no refactorisation without a moved
+coordinate (one step and ~0.5 factorisation fewer); the float32 refresh in register tiles; one
+compiled call per projection and a one-pass finiteness check of X (-15 us).
+
+Time per alpha point of the generalization-error solver (``--ge-alphas``, six alphas in [0.1, 0.9], each
+an independent solve; same run): 8 ms (single task, kappa = 1), 15 ms (kappa = 1e-3), 26 ms (the
+four-group fine-tuning mixture), against 0.30 / 0.37 / 0.71 s before the solver's rewrite
+(``numerics/_replica_diagonal.py``: half grid, warm-started prox, Newton for g(s)); one finite-d draw of
+the same error at d = 1000 takes 72 ms, and a simulated point needs 8-16 such draws.
 
 Timings are medians over ``--repeats`` of ``time.perf_counter`` after a warm-up call (every
 Numba function compiled or loaded first); ratios are medians of per-repeat ratios of calls

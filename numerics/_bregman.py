@@ -50,7 +50,7 @@ steps recompute ``u = p0 + X^T nu``, so ``u`` stays that of ``nu`` to a few roun
 ``beta = beta(p0 + X^T nu)``). Trial points live in preallocated buffers swapped on acceptance (no
 allocation per step), and the scaled residual's second sum is skipped while a bound already decides
 the stopping test (:func:`_residual_into`). At d = 200, n = 80 (``benchmarks/bench_diagonal.py``) a
-projection is 11-13 steps: 2-4 fresh Hessians (float32), 1-3 refreshes and 5 chord steps. Per step
+projection is 10-12 steps: 2-4 fresh Hessians (float32), 1-3 refreshes and 4 chord steps. Per step
 there: two passes over X (~2-2.8 us each, four rows at a time), the dual state (1.3 us) and two
 triangular solves (1.65 us); per factorisation a float32 Hessian (~25 us) and its Cholesky (~5 us)
 (in-loop figures). The solver alone and through ``evaluate``: see the benchmark's docstring.
