@@ -1,6 +1,7 @@
 """Test-wide settings: Hypothesis profiles and an isolated kernel cache.
 
-``ci`` (selected when ``CI`` is set, and by ``.ci/run``) is deterministic: derandomised,
+``ci`` (selected when the environment sets ``CI``; ``.ci/run`` runs the README's command as
+written, so it draws like ``dev`` unless ``CI`` is set) is deterministic: derandomised,
 no example database, no deadline (first calls compile or load Numba kernels).
 ``dev`` (default) draws fresh examples; ``thorough`` draws many more.
 """
