@@ -84,10 +84,6 @@ DAMPED_DRIFT = 0.3
 #: ... and likewise while the scaled residual is above this (far from the optimum, where steps are not yet
 #: quadratically convergent and a rougher Hessian costs fewer factorisations than it adds steps)
 GLOBAL_RESIDUAL = 1e-3
-#: the first step is the weighted-ridge interpolant mapped to dual coordinates (see bregman_dual_newton)
-MIRROR_START = True
-#: a step that the trust region cuts starts its line search at a Newton step on t (see bregman_dual_newton)
-LINE_NEWTON = True
 #: after this many iterations the float32 Hessian gives way to the float64 one (see bregman_dual_newton)
 SINGLE_MAX_ITER = 60
 #: ... or after this many chord steps with a float32 factor failed to halve the residual
@@ -594,7 +590,7 @@ def _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs):
     take over for the rest of the solve if the float32 factor is not positive definite, after
     ``SINGLE_MAX_REJECTED`` rejected chord steps with it, or after ``SINGLE_MAX_ITER`` iterations.
 
-    Far from the optimum (``MIRROR_START``, ``LINE_NEWTON``, ``GLOBAL_RESIDUAL``):
+    Far from the optimum:
 
     * mirror start: the first Newton step linearises beta at the start, and ``beta0 + w du`` is then the
       weighted-ridge interpolant, feasible but far from the answer where ``|du|`` is large (the dual is
@@ -764,7 +760,7 @@ def _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs):
             _solve_factored(factor, r, work_n, step)
         _rmatvec_into(X, step, du)
         slope = _dot(step, r)  # directional derivative of h along step (negative for a descent direction)
-        if it == 1 and MIRROR_START:
+        if it == 1:
             # the first Newton step's linearisation beta0 + w du is the weighted-ridge interpolant: map it
             # to dual coordinates and project onto u = p0 + X^T nu (least squares weighted by w, with the
             # factor just formed); this compresses the large components logarithmically, where the
@@ -787,7 +783,7 @@ def _dual_newton(X, y, log_half_kappa, p0, rtol, max_iter, row_abs):
         if m > MAX_DU:
             cap = MAX_DU / m
         t = cap
-        if cap < 1.0 and LINE_NEWTON:
+        if cap < 1.0:
             # the trust region cut the step: one Newton step on t -> h(nu + t step) from t = cap (its
             # derivatives du . beta - step . y and sum_i w_i du_i^2 cost one dual state), kept within a
             # factor 4 of cap; the line search below still decides
